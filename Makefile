@@ -1,0 +1,31 @@
+PYTHON ?= python3
+OUT ?= out
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint typecheck bench
+
+help: ## Show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+install: ## Install opsplane with its dev tools into the current Python
+	$(PYTHON) -m pip install -e '.[dev]'
+
+run: install ## The main job: generate rules and dashboards for examples/ into $(OUT)/
+	$(PYTHON) -m opsplane generate prometheus examples -o $(OUT)/prometheus
+	$(PYTHON) -m opsplane generate grafana examples -o $(OUT)/grafana
+	@echo "Prometheus rules in $(OUT)/prometheus, Grafana dashboards in $(OUT)/grafana"
+
+test: install ## Run the test suite (promtool tests skip when promtool is absent)
+	$(PYTHON) -m pytest
+
+lint: ## ruff format check, ruff lint, mypy --strict and the import-linter layer contracts
+	$(PYTHON) -m ruff format --check src tests bench
+	$(PYTHON) -m ruff check src tests bench
+	$(PYTHON) -m mypy
+	lint-imports
+
+typecheck: ## mypy --strict on src/
+	$(PYTHON) -m mypy
+
+bench: install ## Benchmarks (slow; not part of the tests)
+	$(PYTHON) bench/generate.py

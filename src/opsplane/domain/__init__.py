@@ -1,0 +1,1 @@
+"""Pure logic: SLOs, budgets, burn rates, alert windows. No I/O, no clocks read here."""

@@ -1,0 +1,47 @@
+"""Shared helpers for the pydantic edge: strict base models and error translation."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from opsplane.errors import Problem
+from opsplane.spec.documents import Document
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Strict(BaseModel):
+    """Our own formats reject unknown keys: a typo must not silently disable an alert."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Lenient(BaseModel):
+    """Foreign formats (Sloth, OpenSLO) ignore unknown keys, as their own tools do."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+
+def parse_model(model: type[M], doc: Document, data: Any, *prefix: str | int) -> tuple[M | None, list[Problem]]:
+    """Validate ``data`` as ``model``; on failure, one problem per pydantic error."""
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        return None, [_problem(doc, prefix, err) for err in exc.errors(include_url=False)]
+
+
+def _problem(doc: Document, prefix: tuple[str | int, ...], err: Any) -> Problem:
+    loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
+    message = str(err["msg"])
+    if err["type"] == "missing":
+        message = "is required"
+    elif err["type"] == "extra_forbidden":
+        message = "unknown field"
+    return doc.problem(message, *prefix, *loc)
+
+
+def _is_union_tag(part: Any) -> bool:
+    """pydantic puts class names of union members in ``loc``; users never wrote those."""
+    return isinstance(part, str) and part[:1].isupper() and part.isidentifier() and "_" not in part
