@@ -1,0 +1,64 @@
+"""Prometheus rules from SLOs: Sloth-compatible or opsplane's own (see ``native``).
+
+``render_rules`` returns data; ``to_yaml`` turns it into the text Sloth would write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from opsplane.domain.duration import format_duration
+from opsplane.domain.slo import SLO, Service
+from opsplane.domain.windows import GOOGLE_30D, AlertWindows
+from opsplane.errors import Problem, SpecError
+from opsplane.render.prometheus import native, sloth_compat
+from opsplane.render.prometheus.model import (
+    RenderResult,
+    RuleDocument,
+    RuleOptions,
+)
+from opsplane.render.prometheus.output import to_yaml, wrap
+
+__all__ = ["RenderResult", "RuleDocument", "RuleOptions", "render_rules", "to_yaml"]
+
+
+def render_rules(services: Sequence[Service], opts: RuleOptions) -> RenderResult:
+    """One rule document per service (per input document, as Sloth does).
+
+    Raises:
+        SpecError: an SLO's period has no alert-window catalog in Sloth-compatible mode.
+    """
+    result = RenderResult()
+    problems: list[Problem] = []
+    for service in services:
+        groups = []
+        for slo in service.slos:
+            catalog = _catalog(service, slo, opts, problems)
+            if catalog is None:
+                continue
+            if opts.sloth_compat:
+                groups += sloth_compat.slo_groups(service, slo, catalog, opts)
+            else:
+                groups += native.slo_groups(service, slo, catalog, opts, result.warnings)
+        if groups:
+            result.documents.append(RuleDocument(service.origin, service.name, wrap(service, groups, opts)))
+    if problems:
+        raise SpecError(problems)
+    return result
+
+
+def _catalog(service: Service, slo: SLO, opts: RuleOptions,
+             problems: list[Problem]) -> AlertWindows | None:
+    """The alert windows of an SLO: its own, the catalog for its period, or derived ones."""
+    period = opts.period(slo)
+    if slo.windows is not None:
+        return slo.windows.for_period(period)
+    if period in opts.catalogs:
+        return opts.catalogs[period]
+    if not opts.sloth_compat:
+        return GOOGLE_30D.for_period(period)
+    problems.append(Problem(
+        service.origin.file, slo.id,
+        f"the {format_duration(period)} SLO period has no alert-window catalog; pass one with "
+        "--windows DIR (Sloth AlertWindows format) or drop --sloth-compat to derive the windows"))
+    return None
