@@ -69,6 +69,8 @@ def load_paths(paths: Sequence[str | Path], *, allow_duplicates: bool = False) -
         result.problems += check_service(p)
     if not allow_duplicates:
         result.problems += duplicate_problems(result.parsed)
+    # Report file by file, in the order each file's problems were found.
+    result.problems.sort(key=lambda p: p.file)
     return result
 
 

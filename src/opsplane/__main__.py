@@ -1,0 +1,5 @@
+"""``python -m opsplane``."""
+
+from opsplane.cli.main import main
+
+main()

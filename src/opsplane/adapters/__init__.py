@@ -1,0 +1,1 @@
+"""The only code that does I/O: files, databases, HTTP clients."""

@@ -1,0 +1,1 @@
+"""Use cases that combine spec, domain and render; no HTTP or CLI concepts here."""

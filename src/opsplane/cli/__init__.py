@@ -1,0 +1,1 @@
+"""Typer commands: each parses arguments, calls app/, and prints."""

@@ -1,0 +1,104 @@
+"""``opsplane generate prometheus|grafana``."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from opsplane.adapters.files import write_json, write_text
+from opsplane.app.generate import generate_grafana, generate_prometheus
+from opsplane.cli.output import print_warnings
+from opsplane.domain.duration import DAY, parse_duration
+from opsplane.errors import UsageError
+from opsplane.render.prometheus import RenderResult, RuleOptions, to_yaml
+from opsplane.render.prometheus.model import OutputFormat
+
+app = typer.Typer(help="Generate Prometheus rules or Grafana dashboards from specs.",
+                  no_args_is_help=True)
+
+Paths = Annotated[list[Path], typer.Argument(help="Spec files or directories.", show_default=False)]
+LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+def _labels(pairs: list[str]) -> dict[str, str]:
+    labels = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not LABEL_RE.match(key):
+            msg = f"invalid label {pair!r}: use -l name=value with a Prometheus label name"
+            raise UsageError(msg)
+        labels[key] = value
+    return labels
+
+
+def _period(text: str) -> int:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise UsageError(f"--period: {exc}") from exc
+
+
+@app.command("prometheus")
+def prometheus(
+    paths: Paths,
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="A .yaml file, or a directory "
+                   "for one file per service. Default: stdout.")] = None,
+    sloth_compat: Annotated[bool, typer.Option("--sloth-compat", help="Reproduce Sloth's output "
+                            "exactly.")] = False,
+    period: Annotated[str, typer.Option("--period", help="Period of SLOs that set none.")] = "30d",
+    label: Annotated[list[str] | None, typer.Option("-l", "--label", help="k=v added to every "
+                     "recording rule (repeatable).")] = None,
+    disable_alerts: Annotated[bool, typer.Option("--disable-alerts")] = False,
+    disable_recordings: Annotated[bool, typer.Option("--disable-recordings")] = False,
+    output_format: Annotated[str, typer.Option("--format", help="plain | k8s (PrometheusRule) | "
+                             "auto (k8s for Kubernetes inputs).")] = "auto",
+    windows: Annotated[list[Path] | None, typer.Option("--windows", help="Directory or file of "
+                       "Sloth AlertWindows catalogs.")] = None,
+) -> None:
+    """Prometheus recording and alerting rules for every SLO."""
+    if output_format not in ("auto", "plain", "k8s"):
+        raise UsageError(f"--format must be plain, k8s or auto, not {output_format!r}")
+    fmt: OutputFormat = output_format  # type: ignore[assignment]
+    opts = RuleOptions(sloth_compat=sloth_compat, default_period=_period(period),
+                       extra_labels=_labels(label or []), disable_alerts=disable_alerts,
+                       disable_recordings=disable_recordings, output=fmt)
+    result = generate_prometheus(paths, opts, windows or [])
+    print_warnings(result.warnings)
+    _write_rules(result, opts, out)
+
+
+def _write_rules(result: RenderResult, opts: RuleOptions, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(to_yaml(result.documents, opts))
+        return
+    if out.suffix in (".yaml", ".yml"):
+        write_text(out, to_yaml(result.documents, opts))
+        typer.echo(f"wrote {len(result.documents)} rule documents to {out}", err=True)
+        return
+    used: set[str] = set()
+    for doc in result.documents:
+        name = doc.service
+        while name in used:
+            name = f"{name}-{doc.origin.index}"
+        used.add(name)
+        write_text(out / f"{name}.rules.yaml", to_yaml([doc], opts))
+    typer.echo(f"wrote {len(result.documents)} rule files to {out}/", err=True)
+
+
+@app.command("grafana")
+def grafana(
+    paths: Paths,
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory.")],
+    period: Annotated[str, typer.Option("--period", help="Period of SLOs that set none.")] = "30d",
+) -> None:
+    """A golden-signal and an SLO dashboard per service, one folder per namespace."""
+    opts = RuleOptions(default_period=_period(period) if period else 30 * DAY)
+    output = generate_grafana(paths, opts)
+    for dash in output.dashboards:
+        write_json(out / dash.filename, dash.model)
+    write_json(out / "folders.json", output.folders)
+    typer.echo(f"wrote {len(output.dashboards)} dashboards and folders.json to {out}/", err=True)
