@@ -27,8 +27,11 @@ def _cases() -> list[dict[str, Any]]:
     path = SLOTH / "cases.json"
     if not path.exists():
         return []
-    return [c for c in json.loads(path.read_text())["generate"] if "requires" not in c
-            and c["name"] != "invalid-version"]
+    return [
+        c
+        for c in json.loads(path.read_text())["generate"]
+        if "requires" not in c and c["name"] != "invalid-version"
+    ]
 
 
 def _examples() -> list[str]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from opsplane.domain.slo import Service
 from opsplane.errors import Problem, SpecError
+from opsplane.render.grafana import GrafanaOutput, render_dashboards
 from opsplane.render.prometheus import RenderResult, RuleOptions, render_rules
 from opsplane.spec import load_paths
 from opsplane.spec.windows_catalog import load_catalogs
@@ -44,8 +45,9 @@ def load_services(paths: Sequence[str | Path], *, allow_duplicates: bool = False
     return loaded.services
 
 
-def generate_prometheus(paths: Sequence[str | Path], opts: RuleOptions,
-                        windows: Sequence[str | Path] = ()) -> RenderResult:
+def generate_prometheus(
+    paths: Sequence[str | Path], opts: RuleOptions, windows: Sequence[str | Path] = ()
+) -> RenderResult:
     """Rules for every service under ``paths``; ``windows`` adds alert-window catalogs."""
     if windows:
         catalogs, problems = load_catalogs(windows)
@@ -55,7 +57,6 @@ def generate_prometheus(paths: Sequence[str | Path], opts: RuleOptions,
     return render_rules(load_services(paths), opts)
 
 
-def generate_grafana(paths: Sequence[str | Path], opts: RuleOptions) -> "GrafanaOutput":
+def generate_grafana(paths: Sequence[str | Path], opts: RuleOptions) -> GrafanaOutput:
     """Golden-signal and SLO dashboards for every service under ``paths``."""
-    from opsplane.render.grafana import GrafanaOutput, render_dashboards  # TEMP until it lands
     return render_dashboards(load_services(paths), default_period=opts.default_period)

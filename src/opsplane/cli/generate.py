@@ -17,8 +17,9 @@ from opsplane.errors import UsageError
 from opsplane.render.prometheus import RenderResult, RuleOptions, to_yaml
 from opsplane.render.prometheus.model import OutputFormat
 
-app = typer.Typer(help="Generate Prometheus rules or Grafana dashboards from specs.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Generate Prometheus rules or Grafana dashboards from specs.", no_args_is_help=True
+)
 
 Paths = Annotated[list[Path], typer.Argument(help="Spec files or directories.", show_default=False)]
 LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -45,27 +46,47 @@ def _period(text: str) -> int:
 @app.command("prometheus")
 def prometheus(
     paths: Paths,
-    out: Annotated[Path | None, typer.Option("-o", "--out", help="A .yaml file, or a directory "
-                   "for one file per service. Default: stdout.")] = None,
-    sloth_compat: Annotated[bool, typer.Option("--sloth-compat", help="Reproduce Sloth's output "
-                            "exactly.")] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--out",
+            help="A .yaml file, or a directory for one file per service. Default: stdout.",
+        ),
+    ] = None,
+    sloth_compat: Annotated[
+        bool, typer.Option("--sloth-compat", help="Reproduce Sloth's output exactly.")
+    ] = False,
     period: Annotated[str, typer.Option("--period", help="Period of SLOs that set none.")] = "30d",
-    label: Annotated[list[str] | None, typer.Option("-l", "--label", help="k=v added to every "
-                     "recording rule (repeatable).")] = None,
+    label: Annotated[
+        list[str] | None,
+        typer.Option("-l", "--label", help="k=v added to every recording rule (repeatable)."),
+    ] = None,
     disable_alerts: Annotated[bool, typer.Option("--disable-alerts")] = False,
     disable_recordings: Annotated[bool, typer.Option("--disable-recordings")] = False,
-    output_format: Annotated[str, typer.Option("--format", help="plain | k8s (PrometheusRule) | "
-                             "auto (k8s for Kubernetes inputs).")] = "auto",
-    windows: Annotated[list[Path] | None, typer.Option("--windows", help="Directory or file of "
-                       "Sloth AlertWindows catalogs.")] = None,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format", help="plain | k8s (PrometheusRule) | auto (k8s for Kubernetes inputs)."
+        ),
+    ] = "auto",
+    windows: Annotated[
+        list[Path] | None,
+        typer.Option("--windows", help="Directory or file of Sloth AlertWindows catalogs."),
+    ] = None,
 ) -> None:
     """Prometheus recording and alerting rules for every SLO."""
     if output_format not in ("auto", "plain", "k8s"):
         raise UsageError(f"--format must be plain, k8s or auto, not {output_format!r}")
     fmt: OutputFormat = output_format  # type: ignore[assignment]
-    opts = RuleOptions(sloth_compat=sloth_compat, default_period=_period(period),
-                       extra_labels=_labels(label or []), disable_alerts=disable_alerts,
-                       disable_recordings=disable_recordings, output=fmt)
+    opts = RuleOptions(
+        sloth_compat=sloth_compat,
+        default_period=_period(period),
+        extra_labels=_labels(label or []),
+        disable_alerts=disable_alerts,
+        disable_recordings=disable_recordings,
+        output=fmt,
+    )
     result = generate_prometheus(paths, opts, windows or [])
     print_warnings(result.warnings)
     _write_rules(result, opts, out)

@@ -39,6 +39,6 @@ def main() -> None:
     except OpsplaneError as exc:
         print_error(exc)
         sys.exit(exc.exit_code)
-    except Exception as exc:  # noqa: BLE001 - the promise is "never a traceback"
+    except Exception as exc:  # the promise is "never a traceback"
         sys.stderr.write(f"opsplane: internal error: {type(exc).__name__}: {exc}\n")
         sys.exit(EX_SOFTWARE)

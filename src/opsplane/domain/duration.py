@@ -1,6 +1,6 @@
-"""Prometheus durations: parse ``1h30m`` and print them the way Prometheus does.
+"""Prometheus durations: parse ``1h30m`` and print them as Prometheus does.
 
-Durations are whole milliseconds (:data:`Millis`), exactly like ``prometheus/common/model.Duration``.
+Durations are whole milliseconds (:data:`Millis`), like ``prometheus/common/model.Duration``.
 """
 
 from __future__ import annotations

@@ -62,7 +62,9 @@ class AlertWindows:
         Factors are derived from the fractions, so a 7d SLO keeps "page when 2 % of the budget
         burns in an hour" and gets a factor of 3.36 instead of 14.4.
         """
-        return AlertWindows(period, self.page_quick, self.page_slow, self.ticket_quick, self.ticket_slow)
+        return AlertWindows(
+            period, self.page_quick, self.page_slow, self.ticket_quick, self.ticket_slow
+        )
 
 
 # SRE Workbook, "Alerting on SLOs", table 5-8 (recommended parameters for a 99.9 % SLO over

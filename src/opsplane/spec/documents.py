@@ -31,7 +31,9 @@ class Document:
         """A path inside this document, e.g. ``doc[1].slos[0].objective``."""
         text = format_path(parts)
         if self.count > 1:
-            return f"doc[{self.index}]" + ("." + text if text and not text.startswith("[") else text)
+            return f"doc[{self.index}]" + (
+                "." + text if text and not text.startswith("[") else text
+            )
         return text
 
     def problem(self, message: str, *parts: str | int) -> Problem:

@@ -24,7 +24,9 @@ class Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
 
-def parse_model(model: type[M], doc: Document, data: Any, *prefix: str | int) -> tuple[M | None, list[Problem]]:
+def parse_model(
+    model: type[M], doc: Document, data: Any, *prefix: str | int
+) -> tuple[M | None, list[Problem]]:
     """Validate ``data`` as ``model``; on failure, one problem per pydantic error."""
     try:
         return model.model_validate(data), []

@@ -92,7 +92,9 @@ def _parse_one(doc: Document, result: LoadResult) -> None:
         parser = _SINGLE.get(key)
         if parser is None:
             what = f"apiVersion {key[0]!r} kind {key[1]!r}" if key[0] else "no apiVersion"
-            result.problems.append(doc.problem(f"unknown spec format ({what}); supported: {SUPPORTED}"))
+            result.problems.append(
+                doc.problem(f"unknown spec format ({what}); supported: {SUPPORTED}")
+            )
             return
         parsed, problems = parser(doc)
     result.parsed += parsed

@@ -55,7 +55,9 @@ class Golden(Strict):
     errors: str | None = None
     latency: str | None = Field(None, description="A histogram _bucket series selector.")
     saturation: str | None = None
-    dependencies: list[str] = Field(default_factory=list, description="Up/down queries, one per dependency.")
+    dependencies: list[str] = Field(
+        default_factory=list, description="Up/down queries, one per dependency."
+    )
 
 
 class EventsSpec(Strict):
@@ -119,7 +121,7 @@ class AlertingSpec(Strict):
     annotations: dict[str, str] = Field(default_factory=dict)
     page: TierSpec = Field(default_factory=TierSpec)
     ticket: TierSpec = Field(default_factory=TierSpec)
-    no_data: NoDataSpec = Field(default_factory=NoDataSpec)
+    no_data: NoDataSpec = NoDataSpec.model_validate({})
 
 
 class WindowSpec(Strict):
@@ -150,7 +152,9 @@ class SLOSpec(Strict):
     name: NAME
     description: str = ""
     objective: float = Field(description="Percent, > 0 and <= 100.")
-    period: str | None = Field(None, description="Rolling (7d, 28d, 30d, ...) or week|month|quarter.")
+    period: str | None = Field(
+        None, description="Rolling (7d, 28d, 30d, ...) or week|month|quarter."
+    )
     labels: dict[str, str] = Field(default_factory=dict)
     sli: SLISpec
     alerting: AlertingSpec = Field(default_factory=AlertingSpec)
@@ -169,7 +173,9 @@ class ServiceSpec(Strict):
     slos: list[SLOSpec] = Field(min_length=1)
     costs: dict[str, Any] | None = Field(None, description="Cost settings (see docs/cost.md).")
     delivery: dict[str, Any] | None = Field(None, description="Rollout settings.")
-    resources: list[dict[str, Any]] = Field(default_factory=list, description="Decommission registry.")
+    resources: list[dict[str, Any]] = Field(
+        default_factory=list, description="Decommission registry."
+    )
 
 
 def json_schema() -> str:
@@ -192,8 +198,16 @@ def parse_service(doc: Document) -> tuple[list[Parsed], list[Problem]]:
     if problems:
         return [], problems
     origin = Origin(doc.file, doc.index, API_VERSION, "Service", meta.name, meta.namespace)
-    service = Service(meta.name, tuple(slos), origin, meta.namespace, meta.owner, meta.labels,
-                      spec.runbook, _golden(spec.golden))
+    service = Service(
+        meta.name,
+        tuple(slos),
+        origin,
+        meta.namespace,
+        meta.owner,
+        meta.labels,
+        spec.runbook,
+        _golden(spec.golden),
+    )
     paths = tuple(("slos", i) for i in range(len(slos)))
     return [Parsed(service, doc, ("metadata", "name"), paths)], []
 
@@ -203,7 +217,9 @@ def _slo(doc: Document, i: int, spec: ServiceSpec, s: SLOSpec) -> tuple[SLO | No
     problems: list[Problem] = []
     sli = _sli(s.sli)
     if sli is None:
-        problems.append(doc.problem("exactly one of events, ratio, raw or latency is required", *at, "sli"))
+        problems.append(
+            doc.problem("exactly one of events, ratio, raw or latency is required", *at, "sli")
+        )
     period, msg = _period(s.period)
     if msg:
         problems.append(doc.problem(msg, *at, "period"))
@@ -268,8 +284,9 @@ def _period(text: str | None) -> tuple[Period | None, str | None]:
         return None, f"{exc}, or one of week, month, quarter"
 
 
-def _windows(doc: Document, at: tuple[str | int, ...], w: WindowsSpec | None,
-             period: Period | None) -> tuple[AlertWindows | None, list[Problem]]:
+def _windows(
+    doc: Document, at: tuple[str | int, ...], w: WindowsSpec | None, period: Period | None
+) -> tuple[AlertWindows | None, list[Problem]]:
     if w is None:
         return None, []
     conds: list[AlertWindow] = []
@@ -282,8 +299,11 @@ def _windows(doc: Document, at: tuple[str | int, ...], w: WindowsSpec | None,
                 problems.append(doc.problem(str(exc), *at, "windows", tier, speed))
                 continue
             if short >= long:
-                problems.append(doc.problem("shortWindow must be shorter than longWindow",
-                                            *at, "windows", tier, speed))
+                problems.append(
+                    doc.problem(
+                        "shortWindow must be shorter than longWindow", *at, "windows", tier, speed
+                    )
+                )
             conds.append(AlertWindow(ws.errorBudgetPercent, short, long))
     if problems:
         return None, problems

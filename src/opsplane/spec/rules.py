@@ -34,7 +34,9 @@ METRIC_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 def check_service(parsed: Parsed) -> list[Problem]:
     """Every semantic problem of one parsed service."""
     svc = parsed.service
-    problems = [parsed.doc.problem(m, *parsed.service_path) for m in _name_problems(svc.name, "service")]
+    problems = [
+        parsed.doc.problem(m, *parsed.service_path) for m in _name_problems(svc.name, "service")
+    ]
     for i, slo in enumerate(svc.slos):
         problems += [parsed.doc.problem(msg, *path) for path, msg in _slo_problems(parsed, i, slo)]
     return problems
@@ -44,8 +46,10 @@ def _name_problems(name: str, what: str) -> list[str]:
     if not name:
         return [f"{what} name is required"]
     if not NAME_RE.match(name):
-        return [f"invalid {what} name {name!r}: must start and end with an alphanumeric and "
-                "contain only alphanumerics, '.', '_' and '-'"]
+        return [
+            f"invalid {what} name {name!r}: must start and end with an alphanumeric and "
+            "contain only alphanumerics, '.', '_' and '-'"
+        ]
     return []
 
 
@@ -73,22 +77,29 @@ def _alerting_problems(slo: SLO) -> Iterator[str]:
             yield f"{tier} alert: alert name is required"
         labels = {**alerting.labels, **meta.labels}
         annotations = {**alerting.annotations, **meta.annotations}
-        yield from (f"{tier} alert: invalid label name {k!r}" for k in labels if not LABEL_RE.match(k))
-        yield from (f"{tier} alert: invalid annotation name {k!r}" for k in annotations
-                    if not LABEL_RE.match(k))
+        yield from (
+            f"{tier} alert: invalid label name {k!r}" for k in labels if not LABEL_RE.match(k)
+        )
+        yield from (
+            f"{tier} alert: invalid annotation name {k!r}"
+            for k in annotations
+            if not LABEL_RE.match(k)
+        )
 
 
 def sli_problems(sli: SLI) -> list[str]:
     """Problems with the queries of an SLI (templates, PromQL syntax, equal queries)."""
     if isinstance(sli, EventsSLI):
         out = _template_problems(sli.error_query, "error query") + _template_problems(
-            sli.total_query, "total query")
+            sli.total_query, "total query"
+        )
         if sli.error_query and sli.error_query == sli.total_query:
             out.append("error and total queries can't be the same")
         return out
     if isinstance(sli, GoodTotalSLI):
         out = _template_problems(sli.good_query, "good query") + _template_problems(
-            sli.total_query, "total query")
+            sli.total_query, "total query"
+        )
         if sli.good_query and sli.good_query == sli.total_query:
             out.append("good and total queries can't be the same")
         return out
@@ -143,9 +154,12 @@ def duplicate_problems(parsed: list[Parsed]) -> list[Problem]:
         for i, slo in enumerate(p.service.slos):
             where = f"{p.doc.file}:{p.doc.path(*p.slo_paths[i])}"
             if slo.id in seen:
-                problems.append(p.doc.problem(
-                    f"duplicate SLO id {slo.id!r} (first defined at {seen[slo.id]})",
-                    *p.slo_paths[i]))
+                problems.append(
+                    p.doc.problem(
+                        f"duplicate SLO id {slo.id!r} (first defined at {seen[slo.id]})",
+                        *p.slo_paths[i],
+                    )
+                )
             else:
                 seen[slo.id] = where
     return problems

@@ -151,8 +151,13 @@ def parse_prometheus_v1(doc: Document) -> tuple[list[Parsed], list[Problem]]:
         problems += sli_problems
         if sli is None:
             continue
-        alerting = _alerting(s.alerting.name, s.alerting.labels, s.alerting.annotations,
-                             s.alerting.page_alert, s.alerting.ticket_alert)
+        alerting = _alerting(
+            s.alerting.name,
+            s.alerting.labels,
+            s.alerting.annotations,
+            s.alerting.page_alert,
+            s.alerting.ticket_alert,
+        )
         slos.append(_slo(spec.service, spec.labels, s, sli, alerting))
         paths.append(("slos", i))
     if not spec.slos:
@@ -167,13 +172,23 @@ def parse_k8s(doc: Document) -> tuple[list[Parsed], list[Problem]]:
     if cr is None:
         return [], problems
     meta = cr.metadata
-    origin = Origin(doc.file, doc.index, K8S_V1, cr.kind, meta.name, meta.namespace,
-                    meta.labels, meta.annotations)
+    origin = Origin(
+        doc.file,
+        doc.index,
+        K8S_V1,
+        cr.kind,
+        meta.name,
+        meta.namespace,
+        meta.labels,
+        meta.annotations,
+    )
     spec = cr.spec
     slos: list[SLO] = []
     paths: list[tuple[str | int, ...]] = []
     for i, s in enumerate(spec.slos):
-        events = EventsSLI(s.sli.events.errorQuery, s.sli.events.totalQuery) if s.sli.events else None
+        events = (
+            EventsSLI(s.sli.events.errorQuery, s.sli.events.totalQuery) if s.sli.events else None
+        )
         raw = RawSLI(s.sli.raw.errorRatioQuery) if s.sli.raw else None
         sli, sli_problems = _sli(doc, ("spec", "slos", i, "sli"), events, raw, s.sli.plugin)
         problems += sli_problems
@@ -185,13 +200,15 @@ def parse_k8s(doc: Document) -> tuple[list[Parsed], list[Problem]]:
         paths.append(("spec", "slos", i))
     if not spec.slos:
         problems.append(doc.problem("at least one SLO is required", "spec", "slos"))
-    service = Service(spec.service, tuple(slos), origin, namespace=meta.namespace or "default",
-                      labels=spec.labels)
+    service = Service(
+        spec.service, tuple(slos), origin, namespace=meta.namespace or "default", labels=spec.labels
+    )
     return [Parsed(service, doc, ("spec", "service"), tuple(paths))], problems
 
 
-def _slo(service: str, labels: dict[str, str], s: _PromSLO | _K8sSLO, sli: SLI,
-         alerting: Alerting) -> SLO:
+def _slo(
+    service: str, labels: dict[str, str], s: _PromSLO | _K8sSLO, sli: SLI, alerting: Alerting
+) -> SLO:
     return SLO(
         service=service,
         name=s.name,
@@ -203,8 +220,9 @@ def _slo(service: str, labels: dict[str, str], s: _PromSLO | _K8sSLO, sli: SLI,
     )
 
 
-def _alerting(name: str, labels: dict[str, str], annotations: dict[str, str], page: _Alert,
-              ticket: _Alert) -> Alerting:
+def _alerting(
+    name: str, labels: dict[str, str], annotations: dict[str, str], page: _Alert, ticket: _Alert
+) -> Alerting:
     return Alerting(
         name=name,
         labels=labels,
@@ -214,12 +232,15 @@ def _alerting(name: str, labels: dict[str, str], annotations: dict[str, str], pa
     )
 
 
-def _sli(doc: Document, path: tuple[str | int, ...], events: Any, raw: Any,
-         plugin: _Plugin | None) -> tuple[SLI | None, list[Problem]]:
+def _sli(
+    doc: Document, path: tuple[str | int, ...], events: Any, raw: Any, plugin: _Plugin | None
+) -> tuple[SLI | None, list[Problem]]:
     """Exactly one SLI type; plugins have no Python equivalent and are reported."""
     if plugin is not None:
-        msg = (f"SLI plugin {plugin.id!r} is not supported: opsplane has no Go plugins; "
-               "use an events, raw or latency SLI")
+        msg = (
+            f"SLI plugin {plugin.id!r} is not supported: opsplane has no Go plugins; "
+            "use an events, raw or latency SLI"
+        )
         return None, [doc.problem(msg, *path, "plugin")]
     given = [x for x in (events, raw) if x is not None]
     if not given:

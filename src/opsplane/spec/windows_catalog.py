@@ -58,7 +58,9 @@ def _catalog(doc: Document) -> tuple[AlertWindows | None, list[Problem]]:
     try:
         period = parse_duration(spec.spec.sloPeriod)
         conds = [
-            AlertWindow(w.errorBudgetPercent, parse_duration(w.shortWindow), parse_duration(w.longWindow))
+            AlertWindow(
+                w.errorBudgetPercent, parse_duration(w.shortWindow), parse_duration(w.longWindow)
+            )
             for tier in (spec.spec.page, spec.spec.ticket)
             for w in (tier.quick, tier.slow)
         ]

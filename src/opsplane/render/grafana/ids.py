@@ -23,13 +23,14 @@ def dashboard_uid(namespace: str, service: str, kind: str) -> str:
     The readable form joins namespace and service with ``_``, which opsplane names
     (``[a-z0-9-]``) never contain, so two services cannot share it. Names with other characters
     (Sloth and OpenSLO allow more) or a form longer than 40 characters get a hashed form
-    instead: a readable prefix, ``-`` and 8 hex digits of a SHA-256 over all three parts. A
-    hashed uid ends in hex digits and a readable one in the kind, so the two never meet.
+    instead: the readable form cut short, the kind, and 8 hex digits of a SHA-256 over all
+    three parts (``a-long-namespace_a-long-serv-golden-1a2b3c4d``). A hashed uid ends in hex
+    digits and a readable one in the kind, so the two never meet.
     """
     readable = f"{namespace}_{service}-{kind}"
     if _NAME.match(namespace) and _NAME.match(service) and len(readable) <= MAX_UID:
         return readable
-    return _hashed(readable, f"{namespace}/{service}/{kind}")
+    return _hashed(f"{namespace}_{service}", f"-{kind}", f"{namespace}/{service}/{kind}")
 
 
 def folder_uid(namespace: str) -> str:
@@ -37,7 +38,7 @@ def folder_uid(namespace: str) -> str:
     readable = f"opsplane-{namespace}"
     if _NAME.match(namespace) and len(readable) <= MAX_UID:
         return readable
-    return _hashed(readable, f"folder/{namespace}")
+    return _hashed(readable, "", f"folder/{namespace}")
 
 
 def file_stem(name: str) -> str:
@@ -55,7 +56,9 @@ def ref_id(index: int) -> str:
     return letters
 
 
-def _hashed(readable: str, key: str) -> str:
+def _hashed(readable: str, tail: str, key: str) -> str:
+    """``<readable, cut to fit><tail>-<8 hex digits of sha256(key)>``, at most 40 characters."""
     digest = hashlib.sha256(key.encode()).hexdigest()[:_HASH_CHARS]
-    prefix = _UNSAFE.sub("-", readable)[: MAX_UID - _HASH_CHARS - 1].rstrip("-_")
-    return f"{prefix}-{digest}"
+    room = MAX_UID - len(tail) - _HASH_CHARS - 1
+    prefix = _UNSAFE.sub("-", readable)[:room].rstrip("-_")
+    return f"{prefix}{tail}-{digest}"

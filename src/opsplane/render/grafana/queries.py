@@ -33,7 +33,6 @@ _ATOMIC = (
 
 SLI_ERROR = "slo:sli_error:ratio_rate"
 ERROR_BUDGET = "slo:error_budget:ratio"
-OBJECTIVE = "slo:objective:ratio"
 PERIOD_BURN_RATE = "slo:period_burn_rate:ratio"
 BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
 CURRENT_BURN_RATE = "slo:current_burn_rate:ratio"
@@ -88,9 +87,9 @@ def one_minus(expr: str) -> str:
     return f"1 - ({expr})"
 
 
-def matcher(label: str, value: str, op: str = "=") -> str:
-    """One label matcher with the value quoted as PromQL expects (JSON string escapes)."""
-    return f"{label}{op}{json.dumps(value, ensure_ascii=False)}"
+def matcher(label: str, value: str) -> str:
+    """``label="value"``, the value quoted as PromQL expects (JSON string escapes)."""
+    return f"{label}={json.dumps(value, ensure_ascii=False)}"
 
 
 def slo_selector(metric: str, slo_id: str) -> str:

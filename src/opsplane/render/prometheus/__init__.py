@@ -41,14 +41,17 @@ def render_rules(services: Sequence[Service], opts: RuleOptions) -> RenderResult
             else:
                 groups += native.slo_groups(service, slo, catalog, opts, result.warnings)
         if groups:
-            result.documents.append(RuleDocument(service.origin, service.name, wrap(service, groups, opts)))
+            result.documents.append(
+                RuleDocument(service.origin, service.name, wrap(service, groups, opts))
+            )
     if problems:
         raise SpecError(problems)
     return result
 
 
-def _catalog(service: Service, slo: SLO, opts: RuleOptions,
-             problems: list[Problem]) -> AlertWindows | None:
+def _catalog(
+    service: Service, slo: SLO, opts: RuleOptions, problems: list[Problem]
+) -> AlertWindows | None:
     """The alert windows of an SLO: its own, the catalog for its period, or derived ones."""
     period = opts.period(slo)
     if slo.windows is not None:
@@ -57,8 +60,13 @@ def _catalog(service: Service, slo: SLO, opts: RuleOptions,
         return opts.catalogs[period]
     if not opts.sloth_compat:
         return GOOGLE_30D.for_period(period)
-    problems.append(Problem(
-        service.origin.file, slo.id,
-        f"the {format_duration(period)} SLO period has no alert-window catalog; pass one with "
-        "--windows DIR (Sloth AlertWindows format) or drop --sloth-compat to derive the windows"))
+    problems.append(
+        Problem(
+            service.origin.file,
+            slo.id,
+            f"the {format_duration(period)} SLO period has no alert-window catalog; pass one "
+            "with --windows DIR (Sloth AlertWindows format) or drop --sloth-compat to derive "
+            "the windows",
+        )
+    )
     return None

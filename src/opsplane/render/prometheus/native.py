@@ -44,14 +44,22 @@ TOTAL_RATE = "slo:sli_events:rate"
 _OPS = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 
 
-def slo_groups(service: Service, slo: SLO, catalog: AlertWindows, opts: RuleOptions,
-               warnings: list[str]) -> list[Group]:
+def slo_groups(
+    service: Service, slo: SLO, catalog: AlertWindows, opts: RuleOptions, warnings: list[str]
+) -> list[Group]:
     """Recording and alert groups of one SLO."""
     labels = {**slo.labels, **opts.extra_labels}
     groups: list[Group] = []
     if not opts.disable_recordings:
         groups.append(_group("opsplane-slo-sli-recordings-", slo, sli_rules(slo, catalog, labels)))
-        meta = meta_rules(slo, catalog, labels, opts.version, "opsplane", service.origin.api_version)
+        meta = meta_rules(
+            slo,
+            catalog=catalog,
+            labels=labels,
+            version=opts.version,
+            mode="opsplane",
+            spec=service.origin.api_version,
+        )
         groups.append(_group("opsplane-slo-meta-recordings-", slo, meta))
     if not opts.disable_alerts:
         alerts = alert_rules(service, slo, catalog, warnings)
@@ -73,8 +81,10 @@ def recorded_windows(slo: SLO, catalog: AlertWindows) -> list[Millis]:
 def sli_rules(slo: SLO, catalog: AlertWindows, labels: Labels) -> list[Rule]:
     """Error ratio per window, event rates over the short window, and the period ratio."""
     ratio = _error_ratio_template(slo)
-    rules = [_rule(slo, sli_error_metric(w), with_window(ratio, w), w, labels)
-             for w in recorded_windows(slo, catalog)]
+    rules = [
+        _rule(slo, sli_error_metric(w), with_window(ratio, w), w, labels)
+        for w in recorded_windows(slo, catalog)
+    ]
     short, period = catalog.page_quick.short, catalog.period
     f = label_filter(id_labels(slo.id, slo.service, slo.name))
     rates = sli_exprs.event_rates(slo.sli)
@@ -90,8 +100,10 @@ def sli_rules(slo: SLO, catalog: AlertWindows, labels: Labels) -> list[Rule]:
         rules.append(_rule(slo, BAD_RATE + suffix, with_window(bad, short), short, labels))
         rules.append(_rule(slo, TOTAL_RATE + suffix, with_window(total, short), short, labels))
         p = format_duration(period)
-        expr = (f"sum_over_time({BAD_RATE}{suffix}{f}[{p}])\n/\n"
-                f"sum_over_time({TOTAL_RATE}{suffix}{f}[{p}])\n")
+        expr = (
+            f"sum_over_time({BAD_RATE}{suffix}{f}[{p}])\n/\n"
+            f"sum_over_time({TOTAL_RATE}{suffix}{f}[{p}])\n"
+        )
     rules.append(_rule(slo, sli_error_metric(period), expr, period, labels))
     return rules
 
@@ -104,16 +116,22 @@ def _error_ratio_template(slo: SLO) -> str:
 
 
 def _rule(slo: SLO, record: str, expr: str, window: Millis, labels: Labels) -> Rule:
-    merged = {**id_labels(slo.id, slo.service, slo.name), WINDOW_LABEL: format_duration(window),
-              **labels}
+    merged = {
+        **id_labels(slo.id, slo.service, slo.name),
+        WINDOW_LABEL: format_duration(window),
+        **labels,
+    }
     return {"record": record, "expr": expr, "labels": merged}
 
 
-def alert_rules(service: Service, slo: SLO, catalog: AlertWindows, warnings: list[str]) -> list[Rule]:
+def alert_rules(
+    service: Service, slo: SLO, catalog: AlertWindows, warnings: list[str]
+) -> list[Rule]:
     """Burn-rate tiers, the no-data alert and OpenSLO conditions."""
     rules: list[Rule] = []
-    for tier in ("page", "ticket"):
-        rule = _tier_rule(service, slo, tier, catalog, warnings)  # type: ignore[arg-type]
+    tiers: tuple[AlertTier, ...] = ("page", "ticket")
+    for tier in tiers:
+        rule = _tier_rule(service, slo, tier, catalog, warnings)
         if rule is not None:
             rules.append(rule)
     if slo.alerting.no_data_for is not None and slo.alerting.name:
@@ -122,13 +140,17 @@ def alert_rules(service: Service, slo: SLO, catalog: AlertWindows, warnings: lis
     return rules
 
 
-def _tier_rule(service: Service, slo: SLO, tier: AlertTier, catalog: AlertWindows,
-               warnings: list[str]) -> Rule | None:
+def _tier_rule(
+    service: Service, slo: SLO, tier: AlertTier, catalog: AlertWindows, warnings: list[str]
+) -> Rule | None:
     meta = slo.alerting.tier(tier)
     if meta.disabled or not slo.alerting.name:
         return None
-    conds = (catalog.page_quick, catalog.page_slow) if tier == "page" else (
-        catalog.ticket_quick, catalog.ticket_slow)
+    conds = (
+        (catalog.page_quick, catalog.page_slow)
+        if tier == "page"
+        else (catalog.ticket_quick, catalog.ticket_slow)
+    )
     live = [c for c in conds if _can_fire(slo, c, catalog.period, tier, warnings)]
     if not live:
         return None
@@ -136,16 +158,20 @@ def _tier_rule(service: Service, slo: SLO, tier: AlertTier, catalog: AlertWindow
     labels = {"severity": severity, "sloth_severity": tier, **slo.alerting.labels, **meta.labels}
     annotations = {
         "title": f"({tier}) {{{{$labels.sloth_service}}}} {{{{$labels.sloth_slo}}}} SLO error "
-                 "budget burn rate is too fast.",
+        "budget burn rate is too fast.",
         "summary": "{{$labels.sloth_service}} {{$labels.sloth_slo}} SLO error budget burn rate "
-                   "is over expected.",
+        "is over expected.",
         "description": _describe(slo, live, catalog.period),
         **_links(service, slo),
         **slo.alerting.annotations,
         **meta.annotations,
     }
-    return {"alert": slo.alerting.name, "expr": burn_expr(slo, live, catalog.period),
-            "labels": labels, "annotations": annotations}
+    return {
+        "alert": slo.alerting.name,
+        "expr": burn_expr(slo, live, catalog.period),
+        "labels": labels,
+        "annotations": annotations,
+    }
 
 
 def _can_fire(slo: SLO, cond: AlertWindow, period: Millis, tier: str, warnings: list[str]) -> bool:
@@ -156,7 +182,8 @@ def _can_fire(slo: SLO, cond: AlertWindow, period: Millis, tier: str, warnings: 
         f"{slo.id}: {tier} condition {format_duration(cond.long)}/{format_duration(cond.short)} "
         f"needs a burn rate of {factor:.4g}x, an error ratio of "
         f"{factor * slo.error_budget_ratio:.4g} > 1 on a {slo.objective:g}% objective; "
-        "it can never fire and is left out")
+        "it can never fire and is left out"
+    )
     return False
 
 
@@ -167,18 +194,26 @@ def burn_expr(slo: SLO, conds: list[AlertWindow], period: Millis) -> str:
     parts = []
     for c in conds:
         factor = go_float(c.burn_factor(period))
-        pair = [f"    max({sli_error_metric(w)}{f} > ({factor} * {eb})) without ({WINDOW_LABEL})"
-                for w in (c.short, c.long)]
+        pair = [
+            f"    max({sli_error_metric(w)}{f} > ({factor} * {eb})) without ({WINDOW_LABEL})"
+            for w in (c.short, c.long)
+        ]
         parts.append("(\n" + "\n    and\n".join(pair) + "\n)")
     return "\nor\n".join(parts) + "\n"
 
 
 def _describe(slo: SLO, conds: list[AlertWindow], period: Millis) -> str:
     p = format_duration(period)
-    items = [f"{c.burn_factor(period):.4g}x over {format_duration(c.long)} and "
-             f"{format_duration(c.short)} ({c.budget_percent:g}% of the {p} budget)" for c in conds]
-    return (f"{slo.objective:g}% objective over {p}; the error budget is burning faster than "
-            + " or ".join(items) + ".")
+    items = [
+        f"{c.burn_factor(period):.4g}x over {format_duration(c.long)} and "
+        f"{format_duration(c.short)} ({c.budget_percent:g}% of the {p} budget)"
+        for c in conds
+    ]
+    return (
+        f"{slo.objective:g}% objective over {p}; the error budget is burning faster than "
+        + " or ".join(items)
+        + "."
+    )
 
 
 def _links(service: Service, slo: SLO) -> dict[str, str]:
@@ -193,12 +228,18 @@ def _no_data_rule(service: Service, slo: SLO, catalog: AlertWindows, wait: Milli
         "alert": f"{slo.alerting.name}NoData",
         "expr": f"absent({sli_error_metric(catalog.page_quick.short)}{f})\n",
         "for": format_duration(wait),
-        "labels": {"severity": severity, "sloth_severity": "no_data", "sloth_id": slo.id,
-                   "sloth_service": slo.service, "sloth_slo": slo.name, **slo.alerting.labels},
+        "labels": {
+            "severity": severity,
+            "sloth_severity": "no_data",
+            "sloth_id": slo.id,
+            "sloth_service": slo.service,
+            "sloth_slo": slo.name,
+            **slo.alerting.labels,
+        },
         "annotations": {
             "summary": f"{slo.service} {slo.name} SLO has no SLI data.",
             "description": f"No SLI data for {format_duration(wait)}: the SLO cannot be evaluated "
-                           "and its burn-rate alerts cannot fire.",
+            "and its burn-rate alerts cannot fire.",
             **_links(service, slo),
         },
     }
@@ -207,15 +248,20 @@ def _no_data_rule(service: Service, slo: SLO, catalog: AlertWindows, wait: Milli
 def _condition_rule(service: Service, slo: SLO, cond: BurnRateCondition) -> Rule:
     f = label_filter(id_labels(slo.id, slo.service, slo.name))
     ratio = f"max({sli_error_metric(cond.lookback)}{f}) without ({WINDOW_LABEL})"
-    expr = f"{ratio} / {go_float(slo.error_budget_ratio)} {_OPS[cond.op]} {go_float(cond.threshold)}\n"
+    expr = (
+        f"{ratio} / {go_float(slo.error_budget_ratio)} {_OPS[cond.op]} {go_float(cond.threshold)}\n"
+    )
     rule: Rule = {
         "alert": (slo.alerting.name or _camel(slo.id)) + _camel(cond.name),
         "expr": expr,
-        "labels": {"severity": _severity(cond.severity), "sloth_severity": cond.severity,
-                   **slo.alerting.labels},
+        "labels": {
+            "severity": _severity(cond.severity),
+            "sloth_severity": cond.severity,
+            **slo.alerting.labels,
+        },
         "annotations": {
             "summary": f"{slo.service} {slo.name}: burn rate over "
-                       f"{format_duration(cond.lookback)} {_OPS[cond.op]} {cond.threshold:g}x.",
+            f"{format_duration(cond.lookback)} {_OPS[cond.op]} {cond.threshold:g}x.",
             "description": cond.description or f"OpenSLO alert policy {cond.policy}",
             "alert_policy": cond.policy,
             **({"notification_targets": ",".join(cond.targets)} if cond.targets else {}),
@@ -232,8 +278,14 @@ def _severity(text: str) -> str:
     upper = text.upper()
     if re.fullmatch(r"P[0-3]", upper):
         return upper
-    return {"CRITICAL": "P1", "PAGE": "P1", "HIGH": "P2", "TICKET": "P3", "WARNING": "P3",
-            "LOW": "P3"}.get(upper, text)
+    return {
+        "CRITICAL": "P1",
+        "PAGE": "P1",
+        "HIGH": "P2",
+        "TICKET": "P3",
+        "WARNING": "P3",
+        "LOW": "P3",
+    }.get(upper, text)
 
 
 def _camel(text: str) -> str:

@@ -71,7 +71,14 @@ def slo_groups(service: Service, slo: SLO, catalog: AlertWindows, opts: RuleOpti
     if not opts.disable_recordings:
         groups.append(_group("sloth-slo-sli-recordings-", slo, sli_rules(slo, catalog, labels)))
         mode = _MODES.get(service.origin.api_version, "opsplane")
-        meta = meta_rules(slo, catalog, labels, opts.version, mode, service.origin.api_version)
+        meta = meta_rules(
+            slo,
+            catalog=catalog,
+            labels=labels,
+            version=opts.version,
+            mode=mode,
+            spec=service.origin.api_version,
+        )
         groups.append(_group("sloth-slo-meta-recordings-", slo, meta))
     if not opts.disable_alerts:
         alerts = alert_rules(slo, catalog)
@@ -118,16 +125,19 @@ def sloth_sli_expr(slo: SLO, window: Millis) -> str:
     if isinstance(sli, GoodTotalSLI):
         # Sloth's OpenSLO loader (internal/storage/io/openslo.go) turns good/total into a raw
         # "1 - good/total" query with this exact layout.
-        raw = (f"\n  1 - (\n    (\n      {sli.good_query}\n    )\n    /\n"
-               f"    (\n      {sli.total_query}\n    )\n  )\n")
+        raw = (
+            f"\n  1 - (\n    (\n      {sli.good_query}\n    )\n    /\n"
+            f"    (\n      {sli.total_query}\n    )\n  )\n"
+        )
         return with_window(f"({raw})", window)
     if isinstance(sli, LatencySLI | ThresholdSLI):
         return with_window(f"({sli_exprs.error_ratio(sli)})", window)
     raise TypeError(sli)
 
 
-def meta_rules(slo: SLO, catalog: AlertWindows, labels: Labels, version: str, mode: str,
-               spec: str) -> list[Rule]:
+def meta_rules(
+    slo: SLO, *, catalog: AlertWindows, labels: Labels, version: str, mode: str, spec: str
+) -> list[Rule]:
     """Sloth's metadata recordings: objective, budget, period, burn rates and info."""
     ids = id_labels(slo.id, slo.service, slo.name)
     base = {**ids, **labels}
@@ -144,10 +154,14 @@ def meta_rules(slo: SLO, catalog: AlertWindows, labels: Labels, version: str, mo
         ("slo:objective:ratio", f"vector({go_float(ratio)})"),
         ("slo:error_budget:ratio", f"vector(1-{go_float(ratio)})"),
         ("slo:time_period:days", f"vector({go_float(catalog.period / 86_400_000)})"),
-        ("slo:current_burn_rate:ratio",
-         _BURN_RATE_EXPR.format(metric=sli_error_metric(catalog.page_quick.short), filter=f)),
-        ("slo:period_burn_rate:ratio",
-         _BURN_RATE_EXPR.format(metric=sli_error_metric(catalog.period), filter=f)),
+        (
+            "slo:current_burn_rate:ratio",
+            _BURN_RATE_EXPR.format(metric=sli_error_metric(catalog.page_quick.short), filter=f),
+        ),
+        (
+            "slo:period_burn_rate:ratio",
+            _BURN_RATE_EXPR.format(metric=sli_error_metric(catalog.period), filter=f),
+        ),
         ("slo:period_error_budget_remaining:ratio", f"1 - slo:period_burn_rate:ratio{f}"),
     ]
     rules: list[Rule] = [{"record": r, "expr": e, "labels": dict(base)} for r, e in exprs]
@@ -183,14 +197,15 @@ def mwmb_expr(slo: SLO, quick: AlertWindow, slow: AlertWindow, period: Millis) -
     )
 
 
-def _alert_rule(slo: SLO, tier: AlertTier, quick: AlertWindow, slow: AlertWindow,
-                period: Millis) -> Rule:
+def _alert_rule(
+    slo: SLO, tier: AlertTier, quick: AlertWindow, slow: AlertWindow, period: Millis
+) -> Rule:
     meta: AlertMeta = slo.alerting.tier(tier)
     annotations = {
         "title": f"({tier}) {{{{$labels.sloth_service}}}} {{{{$labels.sloth_slo}}}} SLO error "
-                 "budget burn rate is too fast.",
+        "budget burn rate is too fast.",
         "summary": "{{$labels.sloth_service}} {{$labels.sloth_slo}} SLO error budget burn rate "
-                   "is over expected.",
+        "is over expected.",
         **slo.alerting.annotations,
         **meta.annotations,
     }
