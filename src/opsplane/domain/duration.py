@@ -6,6 +6,7 @@ Durations are whole milliseconds (:data:`Millis`), like ``prometheus/common/mode
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from opsplane.types import Millis
 
@@ -44,6 +45,7 @@ def parse_duration(text: str) -> Millis:
     return total
 
 
+@lru_cache(maxsize=1024)
 def format_duration(millis: Millis) -> str:
     """Print a duration as ``prometheus/common/model.Duration.String()`` does.
 

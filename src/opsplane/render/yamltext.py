@@ -41,10 +41,30 @@ def dump(data: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
+_SCALAR, _MAP, _SEQ = 0, 1, 2
+
+
+def _kind(value: Any) -> int:
+    """Scalar, mapping or sequence; exact-type checks first (ABC checks are slow)."""
+    cls = type(value)
+    if cls is str:
+        return _SCALAR
+    if cls is dict:
+        return _MAP
+    if cls is list or cls is tuple:
+        return _SEQ
+    if isinstance(value, Mapping):
+        return _MAP
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return _SEQ
+    return _SCALAR
+
+
 def _node(data: Any, indent: int, lines: list[str]) -> None:
-    if isinstance(data, Mapping):
+    kind = _kind(data)
+    if kind == _MAP:
         _mapping(data, indent, lines)
-    elif isinstance(data, Sequence) and not isinstance(data, str):
+    elif kind == _SEQ:
         _sequence(data, indent, lines)
     else:
         lines.append(" " * indent + _inline(data, indent or 2))
@@ -65,7 +85,7 @@ def _sequence(data: Sequence[Any], indent: int, lines: list[str]) -> None:
         lines.append(" " * indent + "[]")
         return
     for item in data:
-        if isinstance(item, Mapping) and item:
+        if item and _kind(item) == _MAP:
             start = len(lines)
             _mapping(item, indent + 2, lines)
             lines[start] = " " * indent + "- " + lines[start][indent + 2 :]
@@ -75,17 +95,20 @@ def _sequence(data: Sequence[Any], indent: int, lines: list[str]) -> None:
 
 def _entry(head: str, value: Any, indent: int, child: int, lines: list[str]) -> None:
     """``head`` followed by a value: inline scalars, nested blocks on the next lines."""
-    if isinstance(value, Mapping) and value:
+    kind = _kind(value)
+    if kind == _MAP and value:
         lines.append(head)
         _mapping(value, child, lines)
-    elif isinstance(value, Sequence) and not isinstance(value, str) and value:
+    elif kind == _SEQ and value:
         lines.append(head)
-        _sequence(value, indent if head.rstrip().endswith(":") else child, lines)
+        _sequence(value, indent if head.endswith(":") else child, lines)
     else:
         lines.append(f"{head} {_inline(value, child)}")
 
 
 def _inline(value: Any, indent: int) -> str:
+    if type(value) is str:
+        return _text(value, indent)
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -94,11 +117,15 @@ def _inline(value: Any, indent: int) -> str:
         return str(value)
     if isinstance(value, float):
         return _float(value)
-    if isinstance(value, Mapping):
+    kind = _kind(value)
+    if kind == _MAP:
         return "{}"
-    if isinstance(value, Sequence) and not isinstance(value, str):
+    if kind == _SEQ:
         return "[]"
-    text = str(value)
+    return _text(str(value), indent)
+
+
+def _text(text: str, indent: int) -> str:
     if "\n" in text and _PRINTABLE.match(text) and not _hostile_block(text):
         return _block(text, indent)
     return _scalar(text)
