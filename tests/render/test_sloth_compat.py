@@ -34,11 +34,30 @@ def _cases() -> list[dict[str, Any]]:
     ]
 
 
+# Examples whose Sloth plugins have a built-in equivalent (spec/sloth_plugins.py).
+BUILT_IN_PLUGIN_EXAMPLES = [
+    "slo-plugin-getting-started.yml",
+    "slo-plugin-k8s-getting-started.yml",
+    "contrib-slo-plugins.yml",
+    "victoria-metrics.yml",
+]
+# Go plugins with no equivalent: reported as problems, never silently ignored.
+UNSUPPORTED_PLUGIN_INPUTS = [
+    "examples/input/plugin-getting-started.yml",
+    "examples/input/plugin-k8s-getting-started.yml",
+    "examples/input/contrib-denominator-corrected.yaml",
+    "generate/in-sli-plugin.yaml",
+    "generate/in-slo-plugin.yaml",
+    "generate/in-slo-plugin-k8s.yaml",
+]
+
+
 def _examples() -> list[str]:
     path = SLOTH / "cases.json"
     if not path.exists():
         return []
-    return list(json.loads(path.read_text())["examples"]["verified_without_plugins"])
+    verified = json.loads(path.read_text())["examples"]["verified_without_plugins"]
+    return [*verified, *BUILT_IN_PLUGIN_EXAMPLES]
 
 
 def expected_documents(path: Path) -> list[Any]:
@@ -97,4 +116,14 @@ def test_documentation_examples_match_sloth(name: str) -> None:
 def test_all_plugin_free_cases_are_collected() -> None:
     shared_path("conformance", "sloth")
     assert len(_cases()) == 10
-    assert len(_examples()) == 6
+    assert len(_examples()) == 10
+
+
+@pytest.mark.parametrize(
+    "name", UNSUPPORTED_PLUGIN_INPUTS, ids=lambda n: f"{n} reports its Go plugin as a problem"
+)
+def test_plugins_without_equivalent_are_reported(name: str) -> None:
+    shared_path("conformance", "sloth")
+    problems = load_paths([SLOTH / name]).problems
+    assert problems
+    assert all("plugin" in p.message for p in problems)

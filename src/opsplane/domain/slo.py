@@ -133,6 +133,15 @@ class Period:
 
 
 @dataclass(frozen=True, slots=True)
+class RuleIntervals:
+    """Evaluation intervals of the generated rule groups (``None``: Prometheus' global one)."""
+
+    sli: Millis | None = None
+    metadata: Millis | None = None
+    alerts: Millis | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SLO:
     """A service level objective over one SLI."""
 
@@ -147,6 +156,9 @@ class SLO:
     alerting: Alerting = field(default_factory=Alerting)
     conditions: tuple[BurnRateCondition, ...] = ()
     runbook: str | None = None
+    info_labels: Labels = field(default_factory=dict)
+    intervals: RuleIntervals = field(default_factory=RuleIntervals)
+    dialect: Literal["promql", "metricsql"] = "promql"
 
     @property
     def id(self) -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from opsplane.errors import Problem
 from opsplane.spec.documents import Document
@@ -47,3 +47,22 @@ def _problem(doc: Document, prefix: tuple[str | int, ...], err: Any) -> Problem:
 def _is_union_tag(part: Any) -> bool:
     """pydantic puts class names of union members in ``loc``; users never wrote those."""
     return isinstance(part, str) and part[:1].isupper() and part.isidentifier() and "_" not in part
+
+
+def _stringify(value: Any) -> Any:
+    """Go's YAML decoder reads ``true`` or ``0.2`` into a string field as their text."""
+    if isinstance(value, dict):
+        return {k: _scalar_text(v) for k, v in value.items()}
+    return value
+
+
+def _scalar_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+LabelMap = Annotated[dict[str, str], BeforeValidator(_stringify)]
+"""Labels or annotations: scalar values are taken as their text, as Sloth does."""

@@ -62,7 +62,7 @@ def _slo_problems(parsed: Parsed, i: int, slo: SLO) -> Iterator[tuple[Path, str]
     for key in slo.labels:
         if not LABEL_RE.match(key):
             yield at(i, "labels"), f"invalid label name {key!r}"
-    for msg in sli_problems(slo.sli):
+    for msg in sli_problems(slo.sli, check_promql=slo.dialect == "promql"):
         yield at(i, "sli"), msg
     yield from ((at(i, "alerting"), m) for m in _alerting_problems(slo))
 
@@ -87,35 +87,38 @@ def _alerting_problems(slo: SLO) -> Iterator[str]:
         )
 
 
-def sli_problems(sli: SLI) -> list[str]:
-    """Problems with the queries of an SLI (templates, PromQL syntax, equal queries)."""
-    if isinstance(sli, EventsSLI):
-        out = _template_problems(sli.error_query, "error query") + _template_problems(
-            sli.total_query, "total query"
+def sli_problems(sli: SLI, *, check_promql: bool = True) -> list[str]:
+    """Problems with the queries of an SLI (templates, PromQL syntax, equal queries).
+
+    MetricsQL queries (VictoriaMetrics) are a superset of PromQL, so their syntax is not
+    checked with the PromQL parser.
+    """
+    if isinstance(sli, EventsSLI | GoodTotalSLI):
+        bad = (
+            ("error query", sli.error_query)
+            if isinstance(sli, EventsSLI)
+            else ("good query", sli.good_query)
         )
-        if sli.error_query and sli.error_query == sli.total_query:
-            out.append("error and total queries can't be the same")
-        return out
-    if isinstance(sli, GoodTotalSLI):
-        out = _template_problems(sli.good_query, "good query") + _template_problems(
-            sli.total_query, "total query"
-        )
-        if sli.good_query and sli.good_query == sli.total_query:
-            out.append("good and total queries can't be the same")
+        out = [
+            *_template_problems(bad[1], bad[0], check_promql),
+            *_template_problems(sli.total_query, "total query", check_promql),
+        ]
+        if bad[1] and bad[1] == sli.total_query:
+            out.append(f"{bad[0].split()[0]} and total queries can't be the same")
         return out
     if isinstance(sli, RawSLI):
-        return _template_problems(sli.error_ratio_query, "raw error ratio query")
+        return _template_problems(sli.error_ratio_query, "raw error ratio query", check_promql)
     if isinstance(sli, LatencySLI):
         return _latency_problems(sli)
     return _threshold_problems(sli)
 
 
-def _template_problems(query: str, what: str) -> list[str]:
+def _template_problems(query: str, what: str, check_promql: bool = True) -> list[str]:
     if not query.strip():
         return [f"{what} is required"]
     if not WINDOW_RE.search(query):
         return [f"{what} must contain the {{{{.window}}}} variable"]
-    syntax = promql_error(WINDOW_RE.sub("5m", query))
+    syntax = promql_error(WINDOW_RE.sub("5m", query)) if check_promql else None
     return [f"{what} is not valid PromQL: {syntax}"] if syntax else []
 
 

@@ -7,7 +7,8 @@ from ``--period``.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -23,8 +24,9 @@ from opsplane.domain.slo import (
 )
 from opsplane.errors import Problem
 from opsplane.spec.documents import Document
-from opsplane.spec.edge import Lenient, parse_model
+from opsplane.spec.edge import LabelMap, Lenient, parse_model
 from opsplane.spec.parsed import Parsed
+from opsplane.spec.sloth_plugins import PluginChain, plugin_effects
 
 PROMETHEUS_V1 = "prometheus/v1"
 K8S_V1 = "sloth.slok.dev/v1"
@@ -32,13 +34,13 @@ K8S_V1 = "sloth.slok.dev/v1"
 
 class _Alert(Lenient):
     disable: bool = False
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    labels: LabelMap = Field(default_factory=dict)
+    annotations: LabelMap = Field(default_factory=dict)
 
 
 class _Plugin(Lenient):
     id: str
-    options: dict[str, str] = Field(default_factory=dict)
+    options: LabelMap = Field(default_factory=dict)
 
 
 class _PromEvents(Lenient):
@@ -58,17 +60,18 @@ class _PromSLI(Lenient):
 
 class _PromAlerting(Lenient):
     name: str = ""
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    labels: LabelMap = Field(default_factory=dict)
+    annotations: LabelMap = Field(default_factory=dict)
     page_alert: _Alert = Field(default_factory=_Alert)
     ticket_alert: _Alert = Field(default_factory=_Alert)
 
 
 class _PromSLO(Lenient):
+    plugins: PluginChain = Field(default_factory=PluginChain)
     name: str = ""
     description: str = ""
     objective: float = 0
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: LabelMap = Field(default_factory=dict)
     sli: _PromSLI = Field(default_factory=_PromSLI)
     alerting: _PromAlerting = Field(default_factory=_PromAlerting)
 
@@ -77,8 +80,9 @@ class PrometheusV1(Lenient):
     """Sloth's ``version: prometheus/v1`` file."""
 
     version: str
+    slo_plugins: PluginChain = Field(default_factory=PluginChain)
     service: str = ""
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: LabelMap = Field(default_factory=dict)
     slos: list[_PromSLO] = Field(default_factory=list)
 
 
@@ -99,32 +103,34 @@ class _K8sSLI(Lenient):
 
 class _K8sAlerting(Lenient):
     name: str = ""
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    labels: LabelMap = Field(default_factory=dict)
+    annotations: LabelMap = Field(default_factory=dict)
     pageAlert: _Alert = Field(default_factory=_Alert)  # noqa: N815
     ticketAlert: _Alert = Field(default_factory=_Alert)  # noqa: N815
 
 
 class _K8sSLO(Lenient):
+    plugins: PluginChain = Field(default_factory=PluginChain)
     name: str = ""
     description: str = ""
     objective: float = 0
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: LabelMap = Field(default_factory=dict)
     sli: _K8sSLI = Field(default_factory=_K8sSLI)
     alerting: _K8sAlerting = Field(default_factory=_K8sAlerting)
 
 
 class _K8sSpec(Lenient):
+    sloPlugins: PluginChain = Field(default_factory=PluginChain)  # noqa: N815
     service: str = ""
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: LabelMap = Field(default_factory=dict)
     slos: list[_K8sSLO] = Field(default_factory=list)
 
 
 class _K8sMeta(Lenient):
     name: str = ""
     namespace: str = ""
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    labels: LabelMap = Field(default_factory=dict)
+    annotations: LabelMap = Field(default_factory=dict)
 
 
 class PrometheusServiceLevel(Lenient):
@@ -158,7 +164,13 @@ def parse_prometheus_v1(doc: Document) -> tuple[list[Parsed], list[Problem]]:
             s.alerting.page_alert,
             s.alerting.ticket_alert,
         )
-        slos.append(_slo(spec.service, spec.labels, s, sli, alerting))
+        fx = plugin_effects(doc, ("slos", i, "plugins"), spec.slo_plugins, s.plugins)
+        problems += fx.problems
+        slo = _slo(spec.service, spec.labels, s, sli, alerting)
+        dialect: Literal["promql", "metricsql"] = "metricsql" if fx.metricsql else "promql"
+        slos.append(
+            replace(slo, info_labels=fx.info_labels, intervals=fx.intervals, dialect=dialect)
+        )
         paths.append(("slos", i))
     if not spec.slos:
         problems.append(doc.problem("at least one SLO is required", "slos"))
@@ -196,7 +208,13 @@ def parse_k8s(doc: Document) -> tuple[list[Parsed], list[Problem]]:
             continue
         a = s.alerting
         alerting = _alerting(a.name, a.labels, a.annotations, a.pageAlert, a.ticketAlert)
-        slos.append(_slo(spec.service, spec.labels, s, sli, alerting))
+        fx = plugin_effects(doc, ("spec", "slos", i, "plugins"), spec.sloPlugins, s.plugins)
+        problems += fx.problems
+        slo = _slo(spec.service, spec.labels, s, sli, alerting)
+        dialect: Literal["promql", "metricsql"] = "metricsql" if fx.metricsql else "promql"
+        slos.append(
+            replace(slo, info_labels=fx.info_labels, intervals=fx.intervals, dialect=dialect)
+        )
         paths.append(("spec", "slos", i))
     if not spec.slos:
         problems.append(doc.problem("at least one SLO is required", "spec", "slos"))

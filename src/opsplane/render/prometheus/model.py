@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from opsplane import __version__
-from opsplane.domain.duration import DAY
+from opsplane.domain.duration import DAY, format_duration
 from opsplane.domain.slo import SLO, Origin
 from opsplane.domain.windows import DEFAULT_CATALOGS, AlertWindows
 from opsplane.types import Labels, Millis
@@ -62,3 +62,12 @@ class RenderResult:
 
     documents: list[RuleDocument] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+
+def rule_group(prefix: str, slo: SLO, rules: list[Rule], interval: Millis | None = None) -> Group:
+    """A rule group named ``<prefix><slo id>``, with an ``interval`` when one is set."""
+    group: Group = {"name": prefix + slo.id}
+    if interval is not None:
+        group["interval"] = format_duration(interval)
+    group["rules"] = rules
+    return group

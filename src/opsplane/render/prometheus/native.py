@@ -27,7 +27,7 @@ from opsplane.domain.slo import (
 )
 from opsplane.domain.windows import AlertWindow, AlertWindows, tier_can_fire
 from opsplane.render.prometheus import sli as sli_exprs
-from opsplane.render.prometheus.model import Group, Rule, RuleOptions
+from opsplane.render.prometheus.model import Group, Rule, RuleOptions, rule_group
 from opsplane.render.prometheus.promql import (
     WINDOW_LABEL,
     go_float,
@@ -51,7 +51,14 @@ def slo_groups(
     labels = {**slo.labels, **opts.extra_labels}
     groups: list[Group] = []
     if not opts.disable_recordings:
-        groups.append(_group("opsplane-slo-sli-recordings-", slo, sli_rules(slo, catalog, labels)))
+        groups.append(
+            rule_group(
+                "opsplane-slo-sli-recordings-",
+                slo,
+                sli_rules(slo, catalog, labels),
+                slo.intervals.sli,
+            )
+        )
         meta = meta_rules(
             slo,
             catalog=catalog,
@@ -60,16 +67,14 @@ def slo_groups(
             mode="opsplane",
             spec=service.origin.api_version,
         )
-        groups.append(_group("opsplane-slo-meta-recordings-", slo, meta))
+        groups.append(
+            rule_group("opsplane-slo-meta-recordings-", slo, meta, slo.intervals.metadata)
+        )
     if not opts.disable_alerts:
         alerts = alert_rules(service, slo, catalog, warnings)
         if alerts:
-            groups.append(_group("opsplane-slo-alerts-", slo, alerts))
+            groups.append(rule_group("opsplane-slo-alerts-", slo, alerts, slo.intervals.alerts))
     return groups
-
-
-def _group(prefix: str, slo: SLO, rules: list[Rule]) -> Group:
-    return {"name": prefix + slo.id, "rules": rules}
 
 
 def recorded_windows(slo: SLO, catalog: AlertWindows) -> list[Millis]:

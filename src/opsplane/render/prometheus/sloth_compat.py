@@ -19,7 +19,7 @@ from opsplane.domain.slo import (
 )
 from opsplane.domain.windows import AlertWindow, AlertWindows
 from opsplane.render.prometheus import sli as sli_exprs
-from opsplane.render.prometheus.model import Group, Rule, RuleOptions
+from opsplane.render.prometheus.model import Group, Rule, RuleOptions, rule_group
 from opsplane.render.prometheus.promql import (
     WINDOW_LABEL,
     go_float,
@@ -56,20 +56,13 @@ or
 """
 
 
-def service_groups(service: Service, windows: list[AlertWindows], opts: RuleOptions) -> list[Group]:
-    """Sloth's rule groups for every SLO of ``service``; ``windows[i]`` is SLO i's catalog."""
-    groups: list[Group] = []
-    for slo, catalog in zip(service.slos, windows, strict=True):
-        groups += slo_groups(service, slo, catalog, opts)
-    return groups
-
-
 def slo_groups(service: Service, slo: SLO, catalog: AlertWindows, opts: RuleOptions) -> list[Group]:
     """SLI recordings, metadata recordings and alerts of one SLO, empty groups left out."""
     labels = {**slo.labels, **opts.extra_labels}
     groups: list[Group] = []
     if not opts.disable_recordings:
-        groups.append(_group("sloth-slo-sli-recordings-", slo, sli_rules(slo, catalog, labels)))
+        sli = sli_rules(slo, catalog, labels)
+        groups.append(rule_group("sloth-slo-sli-recordings-", slo, sli, slo.intervals.sli))
         mode = _MODES.get(service.origin.api_version, "opsplane")
         meta = meta_rules(
             slo,
@@ -79,16 +72,12 @@ def slo_groups(service: Service, slo: SLO, catalog: AlertWindows, opts: RuleOpti
             mode=mode,
             spec=service.origin.api_version,
         )
-        groups.append(_group("sloth-slo-meta-recordings-", slo, meta))
+        groups.append(rule_group("sloth-slo-meta-recordings-", slo, meta, slo.intervals.metadata))
     if not opts.disable_alerts:
         alerts = alert_rules(slo, catalog)
         if alerts:
-            groups.append(_group("sloth-slo-alerts-", slo, alerts))
+            groups.append(rule_group("sloth-slo-alerts-", slo, alerts, slo.intervals.alerts))
     return groups
-
-
-def _group(prefix: str, slo: SLO, rules: list[Rule]) -> Group:
-    return {"name": prefix + slo.id, "rules": rules}
 
 
 def sli_rules(slo: SLO, catalog: AlertWindows, labels: Labels) -> list[Rule]:
@@ -149,6 +138,7 @@ def meta_rules(
         "sloth_mode": mode,
         "sloth_spec": spec,
         "sloth_objective": go_plain_float(slo.objective),
+        **slo.info_labels,
     }
     exprs = [
         ("slo:objective:ratio", f"vector({go_float(ratio)})"),
