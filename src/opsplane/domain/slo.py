@@ -7,6 +7,7 @@ Objectives are percentages (``99.9``) as in Sloth and the opsplane spec; OpenSLO
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
@@ -14,6 +15,9 @@ from opsplane.domain.windows import AlertWindows
 from opsplane.types import AlertTier, Labels, Millis, Severity
 
 ComparisonOp: TypeAlias = Literal["lt", "lte", "gt", "gte"]
+
+WINDOW_VAR = re.compile(r"{{ *\.window *}}")
+"""The ``{{.window}}`` placeholder of query templates (Sloth's convention, any spacing)."""
 
 
 @dataclass(frozen=True, slots=True)

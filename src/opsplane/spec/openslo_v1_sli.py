@@ -22,7 +22,7 @@ from typing import Any, Literal, TypeAlias
 
 import promql_parser
 
-from opsplane.domain.slo import EventsSLI, GoodTotalSLI, RawSLI
+from opsplane.domain.slo import WINDOW_VAR, EventsSLI, GoodTotalSLI, RawSLI
 from opsplane.errors import Problem
 from opsplane.spec.openslo_v1_catalog import Entry, Loc, lookup
 from opsplane.spec.openslo_v1_models import (
@@ -33,7 +33,7 @@ from opsplane.spec.openslo_v1_models import (
     RatioMetric,
     SLISpec,
 )
-from opsplane.spec.rules import WINDOW_RE, promql_error
+from opsplane.spec.rules import promql_error
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +147,7 @@ def _promql(spec: Mapping[str, Any], at: Loc, use: QueryUse) -> tuple[str | None
     if not isinstance(raw, str) or not raw.strip():
         return None, [at.problem("is required: the PromQL expression", key)]
     query = raw.strip()
-    if use == "any" or WINDOW_RE.search(query):
+    if use == "any" or WINDOW_VAR.search(query):
         return query, []
     error = promql_error(query)
     if error:

@@ -14,6 +14,7 @@ import promql_parser
 from opsplane.domain.slo import (
     SLI,
     SLO,
+    WINDOW_VAR,
     EventsSLI,
     GoodTotalSLI,
     LatencySLI,
@@ -23,9 +24,8 @@ from opsplane.domain.slo import (
 from opsplane.errors import Problem
 from opsplane.spec.parsed import Parsed, Path
 
-# Sloth: pkg/common/conventions (names) and {{ .window }} detection.
+# Sloth: pkg/common/conventions (names).
 NAME_RE = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$")
-WINDOW_RE = re.compile(r"{{ *\.window *}}")
 # Prometheus label names (data model docs); reserved "__" prefixes are refused too.
 LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 METRIC_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
@@ -116,9 +116,9 @@ def sli_problems(sli: SLI, *, check_promql: bool = True) -> list[str]:
 def _template_problems(query: str, what: str, check_promql: bool = True) -> list[str]:
     if not query.strip():
         return [f"{what} is required"]
-    if not WINDOW_RE.search(query):
+    if not WINDOW_VAR.search(query):
         return [f"{what} must contain the {{{{.window}}}} variable"]
-    syntax = promql_error(WINDOW_RE.sub("5m", query)) if check_promql else None
+    syntax = promql_error(WINDOW_VAR.sub("5m", query)) if check_promql else None
     return [f"{what} is not valid PromQL: {syntax}"] if syntax else []
 
 
@@ -136,7 +136,7 @@ def _latency_problems(sli: LatencySLI) -> list[str]:
 def _threshold_problems(sli: ThresholdSLI) -> list[str]:
     if not sli.query.strip():
         return ["threshold query is required"]
-    err = promql_error(WINDOW_RE.sub("5m", sli.query))
+    err = promql_error(WINDOW_VAR.sub("5m", sli.query))
     return [f"threshold query is not valid PromQL: {err}"] if err else []
 
 

@@ -16,10 +16,11 @@ import re
 import promql_parser
 
 from opsplane.domain.duration import format_duration
+from opsplane.domain.slo import WINDOW_VAR
+from opsplane.render.prometheus.promql import SLI_ERROR_METRIC
 from opsplane.types import Millis
 
 RATE_INTERVAL = "$__rate_interval"
-_WINDOW_VAR = re.compile(r"{{\s*\.window\s*}}")
 _PLAIN_SUM = re.compile(r"^\s*sum\s*(?=\()", re.IGNORECASE)
 # Expressions that need no parentheses as the operand of a binary operator.
 _ATOMIC = (
@@ -31,7 +32,7 @@ _ATOMIC = (
     promql_parser.NumberLiteral,
 )
 
-SLI_ERROR = "slo:sli_error:ratio_rate"
+SLI_ERROR = SLI_ERROR_METRIC
 ERROR_BUDGET = "slo:error_budget:ratio"
 PERIOD_BURN_RATE = "slo:period_burn_rate:ratio"
 BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
@@ -42,13 +43,13 @@ ID_LABELS = "sloth_id, sloth_slo, sloth_service"
 
 def on_dashboard(template: str) -> str:
     """A spec query with ``{{.window}}`` replaced by ``$__rate_interval``."""
-    return _WINDOW_VAR.sub(RATE_INTERVAL, template).strip()
+    return WINDOW_VAR.sub(RATE_INTERVAL, template).strip()
 
 
 def parse(template: str) -> promql_parser.Expr | None:
     """The parsed form of a spec query (its window set to 5m), or None if it does not parse."""
     try:
-        return promql_parser.parse(_WINDOW_VAR.sub("5m", template))
+        return promql_parser.parse(WINDOW_VAR.sub("5m", template))
     except ValueError:
         return None
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from decimal import Decimal
 
 from opsplane.domain.duration import format_duration
+from opsplane.domain.slo import WINDOW_VAR
 from opsplane.types import Labels, Millis
 
-WINDOW_VAR = re.compile(r"{{ *\.window *}}")
 ID_LABELS = ("sloth_id", "sloth_service", "sloth_slo")
 WINDOW_LABEL = "sloth_window"
 SLI_ERROR_METRIC = "slo:sli_error:ratio_rate"
