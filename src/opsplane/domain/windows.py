@@ -11,6 +11,7 @@ and 1 (10 % in 3 d). The catalog format is Sloth's ``AlertWindows`` (``sloth.slo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from opsplane.domain.duration import DAY, HOUR, MINUTE
@@ -67,8 +68,9 @@ class AlertWindows:
         )
 
 
-# SRE Workbook, "Alerting on SLOs", table 5-8 (recommended parameters for a 99.9 % SLO over
-# 30 days); identical to Sloth's embedded internal/alert/windows/google-30d.yaml.
+# SRE Workbook, "Alerting on SLOs": table 5-8 (recommended page parameters: 2 % in 1h, 5 % in
+# 6h) and the section's ticket rules (10 % in 1d and in 3d), with short windows of 1/12 of the
+# long ones. Identical to Sloth's embedded internal/alert/windows/google-30d.yaml.
 GOOGLE_30D = AlertWindows(
     period=30 * DAY,
     page_quick=AlertWindow(2, 5 * MINUTE, 1 * HOUR),
@@ -81,6 +83,26 @@ GOOGLE_30D = AlertWindows(
 GOOGLE_28D = GOOGLE_30D.for_period(28 * DAY)
 
 DEFAULT_CATALOGS: dict[Millis, AlertWindows] = {c.period: c for c in (GOOGLE_30D, GOOGLE_28D)}
+
+
+def catalog_for(
+    own: AlertWindows | None,
+    period: Millis,
+    catalogs: Mapping[Millis, AlertWindows],
+    *,
+    derive: bool,
+) -> AlertWindows | None:
+    """The alert windows of an SLO with period ``period``.
+
+    The SLO's own catalog wins; then the catalog for its period; then, when ``derive`` is
+    set, the Workbook's windows re-targeted at the period. ``None`` means no catalog applies
+    (Sloth refuses such a period).
+    """
+    if own is not None:
+        return own.for_period(period)
+    if period in catalogs:
+        return catalogs[period]
+    return GOOGLE_30D.for_period(period) if derive else None
 
 
 def tier_can_fire(factor: float, objective_ratio: float) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +14,7 @@ import yaml
 from opsplane.errors import Problem
 
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
+_PLAIN_KEY = re.compile(r"^[\w.\-/@$]+\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +50,10 @@ def format_path(parts: Iterable[str | int]) -> str:
     for part in parts:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif not _PLAIN_KEY.match(part):
+            out += f"[{json.dumps(part)}]"  # keeps one problem on one line
         else:
-            out += f".{part}" if out else str(part)
+            out += f".{part}" if out else part
     return out
 
 

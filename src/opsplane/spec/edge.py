@@ -36,7 +36,7 @@ def parse_model(
 
 def _problem(doc: Document, prefix: tuple[str | int, ...], err: Any) -> Problem:
     loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
-    message = str(err["msg"])
+    message = str(err["msg"]).removeprefix("Value error, ")
     if err["type"] == "missing":
         message = "is required"
     elif err["type"] == "extra_forbidden":

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from opsplane.domain.duration import DAY, parse_duration
 from opsplane.domain.slo import (
@@ -31,11 +31,28 @@ from opsplane.domain.slo import (
 from opsplane.domain.windows import AlertWindow, AlertWindows
 from opsplane.errors import Problem
 from opsplane.spec.documents import Document
-from opsplane.spec.edge import Strict, parse_model
+from opsplane.spec.edge import LabelMap, Strict, parse_model
 from opsplane.spec.parsed import Parsed
 
 API_VERSION = "opsplane/v1"
-NAME = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
+NAME_PATTERN = r"^[a-z0-9][-a-z0-9]{0,61}[a-z0-9]$"
+
+
+def _check_name(value: str) -> str:
+    if not re.fullmatch(NAME_PATTERN, value):
+        msg = (
+            f"invalid name {value!r}: use 2 to 63 lowercase letters, digits or '-', "
+            "starting and ending with a letter or digit"
+        )
+        raise ValueError(msg)
+    return value
+
+
+NAME = Annotated[
+    str,
+    AfterValidator(_check_name),
+    WithJsonSchema({"type": "string", "pattern": NAME_PATTERN, "minLength": 2, "maxLength": 63}),
+]
 CALENDAR_LENGTH = {"week": 7 * DAY, "month": 30 * DAY, "quarter": 90 * DAY}
 
 
@@ -45,7 +62,7 @@ class Metadata(Strict):
     name: NAME = Field(description="Unique inside the namespace; lowercase, digits and '-'.")
     namespace: NAME = Field("default", description="Grafana folder, RBAC scope and budget owner.")
     owner: str = Field("", description="Owning team, e.g. team-payments.")
-    labels: dict[str, str] = Field(default_factory=dict, description="Added to every SLO rule.")
+    labels: LabelMap = Field(default_factory=dict, description="Added to every SLO rule.")
 
 
 class Golden(Strict):
@@ -102,8 +119,8 @@ class TierSpec(Strict):
 
     disable: bool = False
     severity: Literal["P0", "P1", "P2", "P3"] | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    labels: LabelMap = Field(default_factory=dict)
+    annotations: LabelMap = Field(default_factory=dict)
 
 
 class NoDataSpec(Strict):
@@ -117,8 +134,8 @@ class AlertingSpec(Strict):
     """Alerts for one SLO; the name defaults to CamelCase service + SLO."""
 
     name: str | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    labels: LabelMap = Field(default_factory=dict)
+    annotations: LabelMap = Field(default_factory=dict)
     page: TierSpec = Field(default_factory=TierSpec)
     ticket: TierSpec = Field(default_factory=TierSpec)
     no_data: NoDataSpec = NoDataSpec.model_validate({})
@@ -151,11 +168,14 @@ class SLOSpec(Strict):
 
     name: NAME
     description: str = ""
-    objective: float = Field(description="Percent, > 0 and <= 100.")
+    objective: float = Field(
+        description="Percent, > 0 and <= 100.",
+        json_schema_extra={"exclusiveMinimum": 0, "maximum": 100},
+    )
     period: str | None = Field(
         None, description="Rolling (7d, 28d, 30d, ...) or week|month|quarter."
     )
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: LabelMap = Field(default_factory=dict)
     sli: SLISpec
     alerting: AlertingSpec = Field(default_factory=AlertingSpec)
     windows: WindowsSpec | None = None
@@ -171,7 +191,9 @@ class ServiceSpec(Strict):
     runbook: str | None = None
     golden: Golden | None = None
     slos: list[SLOSpec] = Field(min_length=1)
-    costs: dict[str, Any] | None = Field(None, description="Cost settings (see docs/cost.md).")
+    costs: dict[str, Any] | None = Field(
+        None, description="Cost settings, reserved for the cost engine."
+    )
     delivery: dict[str, Any] | None = Field(None, description="Rollout settings.")
     resources: list[dict[str, Any]] = Field(
         default_factory=list, description="Decommission registry."
@@ -190,13 +212,15 @@ def parse_service(doc: Document) -> tuple[list[Parsed], list[Problem]]:
         return [], problems
     meta = spec.metadata
     slos: list[SLO] = []
+    paths: list[tuple[str | int, ...]] = []
     for i, s in enumerate(spec.slos):
         slo, slo_problems = _slo(doc, i, spec, s)
         problems += slo_problems
         if slo is not None:
             slos.append(slo)
-    if problems:
-        return [], problems
+            paths.append(("slos", i))
+    # SLOs with problems of their own still go on to the shared checks, so one run reports
+    # every problem of the file; the caller generates nothing while any problem is left.
     origin = Origin(doc.file, doc.index, API_VERSION, "Service", meta.name, meta.namespace)
     service = Service(
         meta.name,
@@ -208,8 +232,7 @@ def parse_service(doc: Document) -> tuple[list[Parsed], list[Problem]]:
         spec.runbook,
         _golden(spec.golden),
     )
-    paths = tuple(("slos", i) for i in range(len(slos)))
-    return [Parsed(service, doc, ("metadata", "name"), paths)], []
+    return [Parsed(service, doc, ("metadata", "name"), tuple(paths))], problems
 
 
 def _slo(doc: Document, i: int, spec: ServiceSpec, s: SLOSpec) -> tuple[SLO | None, list[Problem]]:
@@ -231,7 +254,7 @@ def _slo(doc: Document, i: int, spec: ServiceSpec, s: SLOSpec) -> tuple[SLO | No
             no_data = parse_duration(s.alerting.no_data.for_)
         except ValueError as exc:
             problems.append(doc.problem(str(exc), *at, "alerting", "no_data", "for"))
-    if problems or sli is None:
+    if sli is None:
         return None, problems
     name = s.alerting.name or default_alert_name(spec.metadata.name, s.name)
     a = s.alerting
@@ -247,7 +270,7 @@ def _slo(doc: Document, i: int, spec: ServiceSpec, s: SLOSpec) -> tuple[SLO | No
         windows=windows,
         alerting=alerting,
         runbook=s.runbook or spec.runbook,
-    ), []
+    ), problems
 
 
 def default_alert_name(service: str, slo: str) -> str:

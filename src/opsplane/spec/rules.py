@@ -27,7 +27,7 @@ from opsplane.spec.parsed import Parsed, Path
 # Sloth: pkg/common/conventions (names).
 NAME_RE = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$")
 # Prometheus label names (data model docs); reserved "__" prefixes are refused too.
-LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+LABEL_RE = re.compile(r"^(?!__)[a-zA-Z_][a-zA-Z0-9_]*$")
 METRIC_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 
 

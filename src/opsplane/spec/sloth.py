@@ -257,7 +257,7 @@ def _sli(
     if plugin is not None:
         msg = (
             f"SLI plugin {plugin.id!r} is not supported: opsplane has no Go plugins; "
-            "use an events, raw or latency SLI"
+            "use an events or raw SLI"
         )
         return None, [doc.problem(msg, *path, "plugin")]
     given = [x for x in (events, raw) if x is not None]

@@ -12,12 +12,13 @@ Dashboard uids are stable across runs and unique across namespaces (see :mod:`.i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from opsplane.domain.duration import DAY
 from opsplane.domain.slo import Service
+from opsplane.domain.windows import DEFAULT_CATALOGS, AlertWindows
 from opsplane.render.grafana.folders import folders_manifest
 from opsplane.render.grafana.golden import golden_dashboard
 from opsplane.render.grafana.ids import dashboard_uid, file_stem
@@ -63,23 +64,48 @@ class GrafanaOutput:
 
 
 def render_dashboards(
-    services: Sequence[Service], *, default_period: Millis = 30 * DAY
+    services: Sequence[Service],
+    *,
+    default_period: Millis = 30 * DAY,
+    catalogs: Mapping[Millis, AlertWindows] = DEFAULT_CATALOGS,
 ) -> GrafanaOutput:
     """The dashboards of ``services`` and the folders they go in.
 
     Args:
-        services: The services to render; names must be unique within a namespace.
+        services: The services to render. Services with the same namespace and name (one
+            service split over several files) share one pair of dashboards.
         default_period: The SLO period for SLOs whose spec sets none (Sloth's default, 30d).
+        catalogs: Alert-window catalogs by period, the same the rules were generated with.
     """
     files: list[DashboardFile] = []
-    for service in services:
+    for service in merge_services(services):
         for kind in (GOLDEN, SLO):
             uid = dashboard_uid(service.namespace, service.name, kind)
             if kind == GOLDEN:
                 model = golden_dashboard(service, uid)
             else:
-                model = slo_dashboard(service, uid, default_period=default_period)
+                model = slo_dashboard(
+                    service, uid, default_period=default_period, catalogs=catalogs
+                )
             filename = f"{file_stem(service.namespace)}/{file_stem(service.name)}-{kind}.json"
             files.append(DashboardFile(service.namespace, filename, uid, model))
     manifest = folders_manifest([(f.folder, f.uid) for f in files])
     return GrafanaOutput(dashboards=files, folders=manifest)
+
+
+def merge_services(services: Sequence[Service]) -> list[Service]:
+    """One service per (namespace, name): SLOs of a service split over files are joined."""
+    merged: dict[tuple[str, str], Service] = {}
+    for service in services:
+        key = (service.namespace, service.name)
+        if key in merged:
+            first = merged[key]
+            merged[key] = replace(
+                first,
+                slos=first.slos + service.slos,
+                golden=first.golden or service.golden,
+                runbook=first.runbook or service.runbook,
+            )
+        else:
+            merged[key] = service
+    return list(merged.values())

@@ -19,11 +19,12 @@ threshold line at each tier's burn factor (:meth:`AlertWindow.burn_factor`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from opsplane.domain.duration import format_duration
 from opsplane.domain.slo import SLO, LatencySLI, Service
-from opsplane.domain.windows import GOOGLE_30D, AlertWindows
+from opsplane.domain.windows import DEFAULT_CATALOGS, AlertWindows, catalog_for
 from opsplane.render.grafana import dashboard as d
 from opsplane.render.grafana import panels as p
 from opsplane.render.grafana import queries as q
@@ -48,12 +49,21 @@ _SERVICE_VAR = "sloth_service"
 _SLO_VAR = "sloth_slo"
 
 
-def slo_dashboard(service: Service, uid: str, *, default_period: Millis) -> JSON:
+def slo_dashboard(
+    service: Service,
+    uid: str,
+    *,
+    default_period: Millis,
+    catalogs: Mapping[Millis, AlertWindows] = DEFAULT_CATALOGS,
+) -> JSON:
     """The SLO dashboard model of ``service``; ``default_period`` serves SLOs without one."""
     grid = Grid()
     _overview(grid, service)
     for slo in service.slos:
-        _slo_row(grid, slo, service, slo.period.length if slo.period else default_period)
+        period = slo.period.length if slo.period else default_period
+        windows = catalog_for(slo.windows, period, catalogs, derive=True)
+        assert windows is not None  # derive=True always finds windows
+        _slo_row(grid, slo, service, windows)
     return d.envelope(
         uid=uid,
         title=f"{service.name} / SLOs",
@@ -120,8 +130,8 @@ def _overview(grid: Grid, service: Service) -> None:
         grid.add(_heatmap("Request latency", latency), w=COLUMNS, h=HEIGHT)
 
 
-def _slo_row(grid: Grid, slo: SLO, service: Service, period: Millis) -> None:
-    windows = (slo.windows or GOOGLE_30D).for_period(period)
+def _slo_row(grid: Grid, slo: SLO, service: Service, windows: AlertWindows) -> None:
+    period = windows.period
     grid.row(p.row(f"{slo.name}: {number(slo.objective)}% over {period_name(slo, period)}"))
     grid.add(_budget_gauge(slo), w=6, h=HEIGHT)
     grid.add(_period_ratio(slo, period), w=10, h=HEIGHT)

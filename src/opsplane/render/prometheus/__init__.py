@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from opsplane.domain.duration import format_duration
 from opsplane.domain.slo import SLO, Service
-from opsplane.domain.windows import GOOGLE_30D, AlertWindows
+from opsplane.domain.windows import AlertWindows, catalog_for
 from opsplane.errors import Problem, SpecError
 from opsplane.render.prometheus import native, sloth_compat
 from opsplane.render.prometheus.model import (
@@ -18,6 +18,7 @@ from opsplane.render.prometheus.model import (
     RuleOptions,
 )
 from opsplane.render.prometheus.output import to_yaml, wrap
+from opsplane.types import Millis
 
 __all__ = ["RenderResult", "RuleDocument", "RuleOptions", "render_rules", "to_yaml"]
 
@@ -52,21 +53,20 @@ def render_rules(services: Sequence[Service], opts: RuleOptions) -> RenderResult
 def _catalog(
     service: Service, slo: SLO, opts: RuleOptions, problems: list[Problem]
 ) -> AlertWindows | None:
-    """The alert windows of an SLO: its own, the catalog for its period, or derived ones."""
+    """The SLO's alert windows; in Sloth mode a period without a catalog is a problem."""
     period = opts.period(slo)
-    if slo.windows is not None:
-        return slo.windows.for_period(period)
-    if period in opts.catalogs:
-        return opts.catalogs[period]
-    if not opts.sloth_compat:
-        return GOOGLE_30D.for_period(period)
-    problems.append(
-        Problem(
-            service.origin.file,
-            slo.id,
-            f"the {format_duration(period)} SLO period has no alert-window catalog; pass one "
-            "with --windows DIR (Sloth AlertWindows format) or drop --sloth-compat to derive "
-            "the windows",
-        )
+    catalog = catalog_for(slo.windows, period, opts.catalogs, derive=not opts.sloth_compat)
+    if catalog is None:
+        problems.append(unsupported_period(service.origin.file, slo.id, period))
+    return catalog
+
+
+def unsupported_period(file: str, path: str, period: Millis) -> Problem:
+    """Sloth has no windows for this period and ``--sloth-compat`` must not invent any."""
+    return Problem(
+        file,
+        path,
+        f"the {format_duration(period)} SLO period has no alert-window catalog; pass one "
+        "with --windows DIR (Sloth AlertWindows format) or drop --sloth-compat to derive "
+        "the windows",
     )
-    return None
