@@ -8,7 +8,9 @@ and (later) the server maps it to RFC 9457 problem JSON, in one handler each::
     ├── NotFoundError        a named object does not exist
     ├── ConflictError        an object clashes with another (duplicate SLO id, ...)
     ├── DatasourceError      a metrics backend failed or answered nonsense
-    └── DeliveryError        a notification could not be delivered
+    ├── DeliveryError        a notification could not be delivered
+    ├── OutputError          a generated file could not be written
+    └── UsageError           a command-line or API argument is invalid (exit 2)
 """
 
 from __future__ import annotations
@@ -63,6 +65,10 @@ class DatasourceError(OpsplaneError):
 
 class DeliveryError(OpsplaneError):
     """A notification could not be delivered."""
+
+
+class OutputError(OpsplaneError):
+    """A generated artefact could not be written (permissions, a file where a folder goes)."""
 
 
 class UsageError(OpsplaneError):

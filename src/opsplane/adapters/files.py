@@ -8,9 +8,23 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from opsplane.errors import OutputError
+
 
 def write_text(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` via a temporary file and an atomic rename."""
+    """Write ``text`` to ``path`` via a temporary file and an atomic rename.
+
+    Raises:
+        OutputError: the file or its folder cannot be written.
+    """
+    try:
+        return _write_atomically(path, text)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise OutputError(f"cannot write {path}: {reason}") from exc
+
+
+def _write_atomically(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from opsplane.domain.slo import Service
+from opsplane.domain.windows import catalog_for
 from opsplane.errors import Problem, SpecError
 from opsplane.render.grafana import GrafanaOutput, render_dashboards
-from opsplane.render.prometheus import RenderResult, RuleOptions, render_rules
-from opsplane.spec import load_paths
+from opsplane.render.prometheus import RenderResult, RuleOptions, render_rules, unsupported_period
+from opsplane.spec import LoadResult, load_paths
 from opsplane.spec.windows_catalog import load_catalogs
 
 
@@ -39,10 +40,26 @@ def load_services(paths: Sequence[str | Path], *, allow_duplicates: bool = False
     Raises:
         SpecError: any spec is invalid (nothing is generated from a partly valid set).
     """
+    return _load(paths, allow_duplicates=allow_duplicates).services
+
+
+def _load(paths: Sequence[str | Path], *, allow_duplicates: bool = False) -> LoadResult:
     loaded = load_paths(paths, allow_duplicates=allow_duplicates)
     if loaded.problems:
         raise SpecError(loaded.problems)
-    return loaded.services
+    return loaded
+
+
+def _period_problems(loaded: LoadResult, opts: RuleOptions) -> list[Problem]:
+    """In Sloth mode, SLOs whose period has no alert-window catalog, at their place."""
+    if not opts.sloth_compat:
+        return []
+    return [
+        unsupported_period(p.doc.file, p.doc.path(*p.slo_paths[i]), opts.period(slo))
+        for p in loaded.parsed
+        for i, slo in enumerate(p.service.slos)
+        if catalog_for(slo.windows, opts.period(slo), opts.catalogs, derive=False) is None
+    ]
 
 
 def generate_prometheus(
@@ -50,13 +67,31 @@ def generate_prometheus(
 ) -> RenderResult:
     """Rules for every service under ``paths``; ``windows`` adds alert-window catalogs."""
     if windows:
-        catalogs, problems = load_catalogs(windows)
+        # Sloth replaces its built-in catalogs with a custom directory; opsplane's own mode
+        # keeps the built-in ones for periods the directory does not cover.
+        catalogs, problems = load_catalogs(windows, keep_defaults=not opts.sloth_compat)
         if problems:
             raise SpecError(problems)
         opts = replace(opts, catalogs=catalogs)
-    return render_rules(load_services(paths), opts)
+    loaded = _load(paths)
+    if problems := _period_problems(loaded, opts):
+        raise SpecError(problems)
+    return render_rules(loaded.services, opts)
 
 
-def generate_grafana(paths: Sequence[str | Path], opts: RuleOptions) -> GrafanaOutput:
-    """Golden-signal and SLO dashboards for every service under ``paths``."""
-    return render_dashboards(load_services(paths), default_period=opts.default_period)
+def generate_grafana(
+    paths: Sequence[str | Path], opts: RuleOptions, windows: Sequence[str | Path] = ()
+) -> GrafanaOutput:
+    """Golden-signal and SLO dashboards for every service under ``paths``.
+
+    ``windows`` are the same alert-window catalogs the rules were generated with, so burn-rate
+    thresholds on the dashboards match the alerts.
+    """
+    catalogs = opts.catalogs
+    if windows:
+        catalogs, problems = load_catalogs(windows)
+        if problems:
+            raise SpecError(problems)
+    return render_dashboards(
+        load_services(paths), default_period=opts.default_period, catalogs=catalogs
+    )

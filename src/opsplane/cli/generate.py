@@ -12,7 +12,7 @@ import typer
 from opsplane.adapters.files import write_json, write_text
 from opsplane.app.generate import generate_grafana, generate_prometheus
 from opsplane.cli.output import print_warnings
-from opsplane.domain.duration import DAY, parse_duration
+from opsplane.domain.duration import parse_duration
 from opsplane.errors import UsageError
 from opsplane.render.prometheus import RenderResult, RuleOptions, to_yaml
 from opsplane.render.prometheus.model import OutputFormat
@@ -115,10 +115,14 @@ def grafana(
     paths: Paths,
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory.")],
     period: Annotated[str, typer.Option("--period", help="Period of SLOs that set none.")] = "30d",
+    windows: Annotated[
+        list[Path] | None,
+        typer.Option("--windows", help="The AlertWindows catalogs the rules were made with."),
+    ] = None,
 ) -> None:
     """A golden-signal and an SLO dashboard per service, one folder per namespace."""
-    opts = RuleOptions(default_period=_period(period) if period else 30 * DAY)
-    output = generate_grafana(paths, opts)
+    opts = RuleOptions(default_period=_period(period))
+    output = generate_grafana(paths, opts, windows or [])
     for dash in output.dashboards:
         write_json(out / dash.filename, dash.model)
     write_json(out / "folders.json", output.folders)

@@ -69,8 +69,9 @@ def load_paths(paths: Sequence[str | Path], *, allow_duplicates: bool = False) -
         result.problems += check_service(p)
     if not allow_duplicates:
         result.problems += duplicate_problems(result.parsed)
-    # Report file by file, in the order each file's problems were found.
-    result.problems.sort(key=lambda p: p.file)
+    # Report file by file, in the order each file's problems were found, each problem once
+    # (a Sloth group-level plugin chain applies to every SLO of the file).
+    result.problems = sorted(dict.fromkeys(result.problems), key=lambda p: p.file)
     return result
 
 

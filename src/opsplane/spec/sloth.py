@@ -164,7 +164,9 @@ def parse_prometheus_v1(doc: Document) -> tuple[list[Parsed], list[Problem]]:
             s.alerting.page_alert,
             s.alerting.ticket_alert,
         )
-        fx = plugin_effects(doc, ("slos", i, "plugins"), spec.slo_plugins, s.plugins)
+        fx = plugin_effects(
+            doc, ("slo_plugins",), spec.slo_plugins, ("slos", i, "plugins"), s.plugins
+        )
         problems += fx.problems
         slo = _slo(spec.service, spec.labels, s, sli, alerting)
         dialect: Literal["promql", "metricsql"] = "metricsql" if fx.metricsql else "promql"
@@ -208,7 +210,9 @@ def parse_k8s(doc: Document) -> tuple[list[Parsed], list[Problem]]:
             continue
         a = s.alerting
         alerting = _alerting(a.name, a.labels, a.annotations, a.pageAlert, a.ticketAlert)
-        fx = plugin_effects(doc, ("spec", "slos", i, "plugins"), spec.sloPlugins, s.plugins)
+        fx = plugin_effects(
+            doc, ("spec", "sloPlugins"), spec.sloPlugins, ("spec", "slos", i, "plugins"), s.plugins
+        )
         problems += fx.problems
         slo = _slo(spec.service, spec.labels, s, sli, alerting)
         dialect: Literal["promql", "metricsql"] = "metricsql" if fx.metricsql else "promql"

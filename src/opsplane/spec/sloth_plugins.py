@@ -82,20 +82,30 @@ class PluginEffects:
     problems: list[Problem] = field(default_factory=list)
 
 
+Path = tuple[str | int, ...]
+
+
 def plugin_effects(
-    doc: Document, at: tuple[str | int, ...], group: PluginChain, slo: PluginChain
+    doc: Document, group_at: Path, group: PluginChain, slo_at: Path, slo: PluginChain
 ) -> PluginEffects:
-    """Info labels, rule intervals and query dialect the chains ask for, and problems."""
-    refs = list(slo.chain) if slo.overridePrevious else [*group.chain, *slo.chain]
+    """Info labels, rule intervals and query dialect the chains ask for, and problems.
+
+    ``group_at`` and ``slo_at`` are where the two chains are written, so each problem names
+    its chain entry (``slo_plugins.chain[1]``).
+    """
+    own = [((*slo_at, "chain", j), r) for j, r in enumerate(slo.chain)]
+    inherited = [((*group_at, "chain", j), r) for j, r in enumerate(group.chain)]
+    placed = own if slo.overridePrevious else [*inherited, *own]
+    refs = [r for _, r in placed]
     problems: list[Problem] = []
     if (slo.overridePrevious or group.overridePrevious) and refs:
         missing = [g for g in CORE_GENERATORS if g not in {r.id for r in refs}]
         if missing:
             msg = f"plugin chain overrides the defaults without {', '.join(missing)}"
-            problems.append(doc.problem(msg, *at))
+            problems.append(doc.problem(msg, *(slo_at if slo.overridePrevious else group_at)))
     labels: dict[str, str] = {}
     intervals = RuleIntervals()
-    for ref in sorted(refs, key=lambda r: r.priority):
+    for at, ref in sorted(placed, key=lambda pr: pr[1].priority):
         if ref.id == INFO_LABELS:
             labels, found = _info_labels(doc, at, ref, labels)
         elif ref.id == RULE_INTERVALS:

@@ -31,13 +31,16 @@ class AlertWindowsDoc(Strict):
     metadata: dict[str, object] = Field(default_factory=dict)
 
 
-def load_catalogs(paths: Sequence[str | Path]) -> tuple[dict[Millis, AlertWindows], list[Problem]]:
-    """The default catalogs overlaid with every catalog under ``paths`` (keyed by period).
+def load_catalogs(
+    paths: Sequence[str | Path], *, keep_defaults: bool = True
+) -> tuple[dict[Millis, AlertWindows], list[Problem]]:
+    """Every catalog under ``paths``, keyed by period.
 
-    As in Sloth, a custom catalog for 30d or 28d replaces the embedded one.
+    With ``keep_defaults`` they overlay the built-in 30d and 28d catalogs; without it they
+    replace them, as Sloth's ``--slo-period-windows-path`` does.
     """
     files, problems = expand_paths(paths)
-    catalogs = dict(DEFAULT_CATALOGS)
+    catalogs = dict(DEFAULT_CATALOGS) if keep_defaults else {}
     for file in files:
         docs, read_problems = read_documents(file)
         problems += read_problems

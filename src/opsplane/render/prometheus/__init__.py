@@ -20,7 +20,14 @@ from opsplane.render.prometheus.model import (
 from opsplane.render.prometheus.output import to_yaml, wrap
 from opsplane.types import Millis
 
-__all__ = ["RenderResult", "RuleDocument", "RuleOptions", "render_rules", "to_yaml"]
+__all__ = [
+    "RenderResult",
+    "RuleDocument",
+    "RuleOptions",
+    "render_rules",
+    "to_yaml",
+    "unsupported_period",
+]
 
 
 def render_rules(services: Sequence[Service], opts: RuleOptions) -> RenderResult:
