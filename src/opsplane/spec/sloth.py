@@ -8,7 +8,7 @@ from ``--period``.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -153,7 +153,14 @@ def parse_prometheus_v1(doc: Document) -> tuple[list[Parsed], list[Problem]]:
     slos: list[SLO] = []
     paths: list[tuple[str | int, ...]] = []
     for i, s in enumerate(spec.slos):
-        sli, sli_problems = _sli(doc, ("slos", i, "sli"), s.sli.events, s.sli.raw, s.sli.plugin)
+        ev, raw = s.sli.events, s.sli.raw
+        sli, sli_problems = _sli(
+            doc,
+            ("slos", i, "sli"),
+            EventsSLI(ev.error_query, ev.total_query) if ev else None,
+            RawSLI(raw.error_ratio_query) if raw else None,
+            s.sli.plugin,
+        )
         problems += sli_problems
         if sli is None:
             continue
@@ -255,7 +262,11 @@ def _alerting(
 
 
 def _sli(
-    doc: Document, path: tuple[str | int, ...], events: Any, raw: Any, plugin: _Plugin | None
+    doc: Document,
+    path: tuple[str | int, ...],
+    events: EventsSLI | None,
+    raw: RawSLI | None,
+    plugin: _Plugin | None,
 ) -> tuple[SLI | None, list[Problem]]:
     """Exactly one SLI type; plugins have no Python equivalent and are reported."""
     if plugin is not None:
@@ -264,13 +275,8 @@ def _sli(
             "use an events or raw SLI"
         )
         return None, [doc.problem(msg, *path, "plugin")]
-    given = [x for x in (events, raw) if x is not None]
-    if not given:
+    if events is None and raw is None:
         return None, [doc.problem("at least one SLI type is required (events or raw)", *path)]
-    if len(given) > 1:
+    if events is not None and raw is not None:
         return None, [doc.problem("only one SLI type is allowed", *path)]
-    if isinstance(events, _PromEvents):
-        return EventsSLI(events.error_query, events.total_query), []
-    if isinstance(raw, _PromRaw):
-        return RawSLI(raw.error_ratio_query), []
-    return given[0], []
+    return events or raw, []
