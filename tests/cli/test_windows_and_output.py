@@ -103,3 +103,19 @@ def test_numeric_label_values_in_sloth_specs_are_read_as_text(tmp_path: Path) ->
     path.write_text(yaml.safe_dump(spec))
     (svc,) = load_paths([path]).services
     assert dict(svc.slos[0].labels) == {"tier": "1", "critical": "true", "ratio": "0.2"}
+
+
+def test_sloth_flag_names_work_as_aliases() -> None:
+    sloth = shared_path("conformance", "sloth", "generate")
+    run = opsplane(
+        "generate", "prometheus", "--sloth-compat", "--default-slo-period", "7d",
+        "--slo-period-windows-path", sloth / "windows", "--extra-labels", "team=shop",
+        sloth / "in-base.yaml",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    (doc,) = [d for d in yaml.safe_load_all(run.stdout) if d]
+    period_rule = doc["groups"][0]["rules"][-1]
+    assert period_rule["record"] == "slo:sli_error:ratio_rate1w"
+    assert period_rule["labels"]["team"] == "shop"
+    run = opsplane("validate", "--ignore-slo-duplicates", sloth.parent / "validate" / "good")
+    assert (run.returncode, run.stdout) == (0, "valid: 9 services, 17 SLOs\n")

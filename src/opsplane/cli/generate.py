@@ -57,10 +57,18 @@ def prometheus(
     sloth_compat: Annotated[
         bool, typer.Option("--sloth-compat", help="Reproduce Sloth's output exactly.")
     ] = False,
-    period: Annotated[str, typer.Option("--period", help="Period of SLOs that set none.")] = "30d",
+    period: Annotated[
+        str,
+        typer.Option("--period", "--default-slo-period", help="Period of SLOs that set none."),
+    ] = "30d",
     label: Annotated[
         list[str] | None,
-        typer.Option("-l", "--label", help="k=v added to every recording rule (repeatable)."),
+        typer.Option(
+            "-l",
+            "--label",
+            "--extra-labels",
+            help="k=v added to every recording rule (repeatable).",
+        ),
     ] = None,
     disable_alerts: Annotated[bool, typer.Option("--disable-alerts")] = False,
     disable_recordings: Annotated[bool, typer.Option("--disable-recordings")] = False,
@@ -72,7 +80,11 @@ def prometheus(
     ] = "auto",
     windows: Annotated[
         list[Path] | None,
-        typer.Option("--windows", help="Directory or file of Sloth AlertWindows catalogs."),
+        typer.Option(
+            "--windows",
+            "--slo-period-windows-path",
+            help="Directory or file of Sloth AlertWindows catalogs.",
+        ),
     ] = None,
 ) -> None:
     """Prometheus recording and alerting rules for every SLO."""

@@ -17,7 +17,12 @@ Paths = Annotated[list[Path], typer.Argument(help="Spec files or directories.", 
 def validate(
     paths: Paths,
     allow_duplicates: Annotated[
-        bool, typer.Option("--allow-duplicates", help="Do not fail on duplicate SLO ids.")
+        bool,
+        typer.Option(
+            "--allow-duplicates",
+            "--ignore-slo-duplicates",
+            help="Do not fail on duplicate SLO ids.",
+        ),
     ] = False,
 ) -> None:
     """Check specs; print every problem as FILE:PATH: message and exit 1 if there is any."""
