@@ -1,0 +1,82 @@
+"""Protocols for everything outside opsplane's core; each has an in-memory fake for tests.
+
+The embedded metric store and a Prometheus server both answer :class:`SLIReader`; SQLite and
+PostgreSQL both back :class:`StateStore`. ``app/`` depends on these, never on an adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from opsplane.domain.evaluation import AlertStatus, AlertTransition, SLOStatus
+from opsplane.domain.slo import SLO
+from opsplane.types import Millis
+
+
+class Clock(Protocol):
+    """Wall-clock time as Unix epoch milliseconds (UTC). Injected; never read in domain/."""
+
+    def now_ms(self) -> Millis:
+        """The current time."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One counter or gauge sample.
+
+    Attributes:
+        labels: Sorted ``(name, value)`` pairs, ``__name__`` included.
+        timestamp: Unix epoch milliseconds.
+        value: The sample value.
+    """
+
+    labels: tuple[tuple[str, str], ...]
+    timestamp: Millis
+    value: float
+
+
+class SampleSink(Protocol):
+    """Where pushed, scraped or backfilled samples go."""
+
+    def append(self, samples: Sequence[Sample]) -> int:
+        """Store ``samples``; once this returns they survive a crash. Returns how many."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RatioRequest:
+    """The error ratios one SLO needs at one instant: one per window (range length)."""
+
+    slo: SLO
+    windows: tuple[Millis, ...]
+
+
+class SLIReader(Protocol):
+    """Answers SLI error ratios the way PromQL does (``rate`` over ``(at - w, at]``)."""
+
+    def error_ratios(
+        self, requests: Sequence[RatioRequest], at: Millis
+    ) -> list[Mapping[Millis, float | None]]:
+        """For each request, ``{window: error ratio}``; ``None`` where there is no data."""
+        ...
+
+
+class StateStore(Protocol):
+    """Durable SLO evaluation state: latest statuses, alert states and their history."""
+
+    def load_alert_states(self) -> Mapping[tuple[str, str], AlertStatus]:
+        """The last known state of every alert, keyed by ``(slo id, alert key)``."""
+        ...
+
+    def save_evaluation(
+        self, statuses: Sequence[SLOStatus], transitions: Sequence[AlertTransition]
+    ) -> None:
+        """Record one evaluation tick atomically."""
+        ...
+
+    def alert_history(self, slo_id: str, limit: int = 100) -> list[AlertTransition]:
+        """The latest alert transitions of an SLO, newest first."""
+        ...
