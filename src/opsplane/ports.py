@@ -46,6 +46,18 @@ class SampleSink(Protocol):
         ...
 
 
+class Scraper(Protocol):
+    """Pulls one ``/metrics`` endpoint (Prometheus text or OpenMetrics)."""
+
+    def scrape(self, url: str, at: Millis, labels: Mapping[str, str]) -> list[Sample]:
+        """The endpoint's samples, stamped ``at`` unless they carry a time, with ``labels``.
+
+        Raises:
+            DatasourceError: the target is unreachable or answers something unparsable.
+        """
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class RatioRequest:
     """The error ratios one SLO needs at one instant: one per window (range length)."""

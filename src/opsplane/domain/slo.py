@@ -192,6 +192,14 @@ class GoldenSignals:
 
 
 @dataclass(frozen=True, slots=True)
+class ScrapeConfig:
+    """``/metrics`` endpoints the embedded store pulls from, and how often."""
+
+    targets: tuple[str, ...]
+    interval: Millis
+
+
+@dataclass(frozen=True, slots=True)
 class Origin:
     """Where a service came from, kept so outputs can mirror the input (Sloth does)."""
 
@@ -217,3 +225,4 @@ class Service:
     labels: Labels = field(default_factory=dict)
     runbook: str | None = None
     golden: GoldenSignals | None = None
+    scrape: ScrapeConfig | None = None

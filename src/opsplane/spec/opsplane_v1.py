@@ -11,7 +11,7 @@ import json
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema
 
 from opsplane.domain.duration import DAY, parse_duration
 from opsplane.domain.slo import (
@@ -26,6 +26,7 @@ from opsplane.domain.slo import (
     Origin,
     Period,
     RawSLI,
+    ScrapeConfig,
     Service,
 )
 from opsplane.domain.windows import AlertWindow, AlertWindows
@@ -74,6 +75,15 @@ class Golden(Strict):
     saturation: str | None = None
     dependencies: list[str] = Field(
         default_factory=list, description="Up/down queries, one per dependency."
+    )
+
+
+class ScrapeSpec(Strict):
+    """Targets the embedded store scrapes (Prometheus text or OpenMetrics ``/metrics``)."""
+
+    interval: str = Field("15s", description="How often to scrape, e.g. 15s.")
+    targets: list[Annotated[str, StringConstraints(pattern=r"^https?://")]] = Field(
+        min_length=1, description="Full URLs, e.g. http://127.0.0.1:8000/metrics."
     )
 
 
@@ -190,6 +200,7 @@ class ServiceSpec(Strict):
     metadata: Metadata
     runbook: str | None = None
     golden: Golden | None = None
+    scrape: ScrapeSpec | None = None
     slos: list[SLOSpec] = Field(min_length=1)
     costs: dict[str, Any] | None = Field(
         None, description="Cost settings, reserved for the cost engine."
@@ -221,6 +232,8 @@ def parse_service(doc: Document) -> tuple[list[Parsed], list[Problem]]:
             paths.append(("slos", i))
     # SLOs with problems of their own still go on to the shared checks, so one run reports
     # every problem of the file; the caller generates nothing while any problem is left.
+    scrape, scrape_problems = _scrape(doc, spec.scrape)
+    problems += scrape_problems
     origin = Origin(doc.file, doc.index, API_VERSION, "Service", meta.name, meta.namespace)
     service = Service(
         meta.name,
@@ -231,6 +244,7 @@ def parse_service(doc: Document) -> tuple[list[Parsed], list[Problem]]:
         meta.labels,
         spec.runbook,
         _golden(spec.golden),
+        scrape,
     )
     return [Parsed(service, doc, ("metadata", "name"), tuple(paths))], problems
 
@@ -332,6 +346,15 @@ def _windows(
         return None, problems
     length = period.length if period else 30 * DAY
     return AlertWindows(length, *conds), []
+
+
+def _scrape(doc: Document, s: ScrapeSpec | None) -> tuple[ScrapeConfig | None, list[Problem]]:
+    if s is None:
+        return None, []
+    try:
+        return ScrapeConfig(tuple(s.targets), parse_duration(s.interval)), []
+    except ValueError as exc:
+        return None, [doc.problem(str(exc), "scrape", "interval")]
 
 
 def _golden(g: Golden | None) -> GoldenSignals | None:
