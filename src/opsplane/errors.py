@@ -10,6 +10,7 @@ and (later) the server maps it to RFC 9457 problem JSON, in one handler each::
     ├── DatasourceError      a metrics backend failed or answered nonsense
     ├── DeliveryError        a notification could not be delivered
     ├── OutputError          a generated file could not be written
+    ├── StorageError         the state database or metric store cannot be used
     └── UsageError           a command-line or API argument is invalid (exit 2)
 """
 
@@ -69,6 +70,10 @@ class DeliveryError(OpsplaneError):
 
 class OutputError(OpsplaneError):
     """A generated artefact could not be written (permissions, a file where a folder goes)."""
+
+
+class StorageError(OpsplaneError):
+    """The state database or the metric store is unreachable or unusable."""
 
 
 class UsageError(OpsplaneError):

@@ -10,7 +10,7 @@ import pytest
 
 from opsplane.adapters.scrape import HttpScraper
 from opsplane.app.scrape import Target, due_targets, scrape_once, targets
-from opsplane.domain.slo import ScrapeConfig, Service, Origin
+from opsplane.domain.slo import Origin, ScrapeConfig, Service
 from opsplane.testing import FakeClock, ListSink
 
 EXPOSITION = b"""# HELP http_requests_total Requests.
@@ -62,7 +62,8 @@ def test_a_failing_target_records_up_zero_and_does_not_stop_the_others(endpoint:
     good = Target(f"{endpoint}/metrics", "shop", "a", 15_000)
     bad = Target(f"{endpoint}/missing", "shop", "b", 15_000)
     results = scrape_once([bad, good], HttpScraper(timeout=2.0), sink, 0)
-    assert results[0].error is not None and "404" in results[0].error
+    assert results[0].error is not None
+    assert "404" in results[0].error
     assert results[1].error is None
     ups = {
         dict(s.labels)["instance"]: s.value

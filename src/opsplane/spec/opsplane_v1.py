@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema
 
+from opsplane.domain.alert_naming import camel
 from opsplane.domain.duration import DAY, parse_duration
 from opsplane.domain.slo import (
     SLI,
@@ -289,8 +290,7 @@ def _slo(doc: Document, i: int, spec: ServiceSpec, s: SLOSpec) -> tuple[SLO | No
 
 def default_alert_name(service: str, slo: str) -> str:
     """``checkout`` + ``latency-p99`` -> ``CheckoutLatencyP99``."""
-    words = re.split(r"[^A-Za-z0-9]+", f"{service}-{slo}")
-    return "".join(w[:1].upper() + w[1:] for w in words if w)
+    return camel(f"{service}-{slo}")
 
 
 def _tier(t: TierSpec) -> AlertMeta:

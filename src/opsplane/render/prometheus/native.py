@@ -15,8 +15,7 @@ Differences from ``--sloth-compat`` (see ``docs/slo-math.md``):
 
 from __future__ import annotations
 
-import re
-
+from opsplane.domain.alert_naming import condition_alertname, severity_level
 from opsplane.domain.duration import format_duration
 from opsplane.domain.slo import (
     DEFAULT_SEVERITY,
@@ -257,10 +256,10 @@ def _condition_rule(service: Service, slo: SLO, cond: BurnRateCondition) -> Rule
         f"{ratio} / {go_float(slo.error_budget_ratio)} {_OPS[cond.op]} {go_float(cond.threshold)}\n"
     )
     rule: Rule = {
-        "alert": (slo.alerting.name or _camel(slo.id)) + _camel(cond.name),
+        "alert": condition_alertname(slo, cond),
         "expr": expr,
         "labels": {
-            "severity": _severity(cond.severity),
+            "severity": severity_level(cond.severity),
             "sloth_severity": cond.severity,
             **slo.alerting.labels,
         },
@@ -276,22 +275,3 @@ def _condition_rule(service: Service, slo: SLO, cond: BurnRateCondition) -> Rule
     if cond.alert_after:
         rule["for"] = format_duration(cond.alert_after)
     return rule
-
-
-def _severity(text: str) -> str:
-    """OpenSLO severities are free text; map the usual words to P-levels."""
-    upper = text.upper()
-    if re.fullmatch(r"P[0-3]", upper):
-        return upper
-    return {
-        "CRITICAL": "P1",
-        "PAGE": "P1",
-        "HIGH": "P2",
-        "TICKET": "P3",
-        "WARNING": "P3",
-        "LOW": "P3",
-    }.get(upper, text)
-
-
-def _camel(text: str) -> str:
-    return "".join(w[:1].upper() + w[1:] for w in re.split(r"[^A-Za-z0-9]+", text) if w)

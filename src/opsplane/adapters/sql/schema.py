@@ -1,0 +1,130 @@
+"""The state schema as SQLAlchemy Core tables, the source that migrations are checked against.
+
+Why Core tables rather than the typed ORM (``Mapped[...]``): what we persist are the frozen,
+slotted dataclasses of :mod:`opsplane.domain.evaluation`, which the ORM cannot instrument, so
+an ORM would add a second, mutable copy of every type plus an identity map and unit of work
+that one-transaction-per-tick batch writes never use. Writes are dialect upserts
+(``INSERT ... ON CONFLICT DO UPDATE``), which are Core constructs anyway, and the mapping
+between rows and domain objects lives in one explicit place (:mod:`.codec`).
+
+Conventions, identical on SQLite and PostgreSQL:
+
+- Instants are Unix epoch **milliseconds** in ``BIGINT`` columns (:data:`opsplane.types.Millis`):
+  exact, time-zone free, and the same unit the domain and Prometheus use.
+- A float that may be NaN (``0/0`` on a window without traffic, as PromQL answers) is a
+  ``DOUBLE`` column plus a ``<column>_nan`` flag: NaN is stored as NULL with the flag set,
+  because SQLite silently turns a bound NaN into NULL, which would make NaN and "no data"
+  (``None``) indistinguishable. PostgreSQL could store NaN natively, but one representation on
+  both backends keeps rows portable. Infinities are stored natively (both backends keep them).
+- Window statuses are JSON (JSONB on PostgreSQL); non-finite floats inside are the strings
+  ``"NaN"``, ``"Infinity"`` and ``"-Infinity"`` since JSON has no such numbers.
+- Constraint names follow :data:`NAMING_CONVENTION`, so migrations name them the same way on
+  both backends.
+"""
+
+from __future__ import annotations
+
+from typing import get_args
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from opsplane.domain.evaluation import AlertState
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ALERT_STATES: tuple[AlertState, ...] = get_args(AlertState)
+NAN_FLAGGED = ("period_error_ratio", "budget_remaining", "budget_consumed")
+"""The ``slo_status`` float columns that may hold NaN, each with a ``<name>_nan`` flag."""
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+"""JSON everywhere, JSONB on PostgreSQL (indexable, compact)."""
+
+RowId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+"""A surrogate key: ``BIGINT`` identity on PostgreSQL; on SQLite only ``INTEGER PRIMARY KEY``
+aliases the rowid and so auto-increments."""
+
+
+def _state_check(column: str) -> sa.CheckConstraint:
+    allowed = ", ".join(f"'{state}'" for state in ALERT_STATES)
+    return sa.CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_valid")
+
+
+def _nan_flagged(name: str) -> tuple[sa.Column[float], sa.Column[bool], sa.CheckConstraint]:
+    """A nullable double, its NaN flag, and the rule that a flagged value is stored as NULL."""
+    return (
+        sa.Column(name, sa.Double(), nullable=True),
+        sa.Column(f"{name}_nan", sa.Boolean(), nullable=False),
+        sa.CheckConstraint(f"NOT ({name}_nan AND {name} IS NOT NULL)", name=f"{name}_nan_is_null"),
+    )
+
+
+slo_status = sa.Table(
+    "slo_status",
+    metadata,
+    sa.Column("slo_id", sa.Text(), primary_key=True),
+    sa.Column("service", sa.Text(), nullable=False),
+    sa.Column("slo", sa.Text(), nullable=False),
+    sa.Column("objective", sa.Double(), nullable=False),
+    sa.Column("period", sa.Text(), nullable=False),
+    sa.Column("at", sa.BigInteger(), nullable=False),
+    sa.Column("period_start", sa.BigInteger(), nullable=False),
+    *(item for name in NAN_FLAGGED for item in _nan_flagged(name)),
+    sa.Column("windows", Json, nullable=False),
+)
+"""The latest status of every SLO: one row per SLO, replaced on every tick."""
+
+alert_state = sa.Table(
+    "alert_state",
+    metadata,
+    sa.Column(
+        "slo_id",
+        sa.Text(),
+        sa.ForeignKey("slo_status.slo_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("key", sa.Text(), primary_key=True),
+    sa.Column("position", sa.Integer(), nullable=False),
+    sa.Column("name", sa.Text(), nullable=False),
+    sa.Column("severity", sa.Text(), nullable=False),
+    sa.Column("state", sa.Text(), nullable=False),
+    sa.Column("active_at", sa.BigInteger(), nullable=True),
+    sa.Column("fired_at", sa.BigInteger(), nullable=True),
+    sa.Column("resolved_at", sa.BigInteger(), nullable=True),
+    _state_check("state"),
+)
+"""The current state of every alert of every SLO; ``position`` keeps the status' alert order."""
+
+alert_transition = sa.Table(
+    "alert_transition",
+    metadata,
+    sa.Column("id", RowId, primary_key=True, autoincrement=True),
+    sa.Column("slo_id", sa.Text(), nullable=False),
+    sa.Column("key", sa.Text(), nullable=False),
+    sa.Column("name", sa.Text(), nullable=False),
+    sa.Column("from_state", sa.Text(), nullable=False),
+    sa.Column("to_state", sa.Text(), nullable=False),
+    sa.Column("at", sa.BigInteger(), nullable=False),
+    _state_check("from_state"),
+    _state_check("to_state"),
+    sa.Index(None, "slo_id", "at"),
+)
+"""Append-only alert history. No foreign key: history outlives an SLO removed from the spec."""
+
+evaluation_tick = sa.Table(
+    "evaluation_tick",
+    metadata,
+    sa.Column("id", RowId, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.BigInteger(), nullable=False),
+    sa.Column("slo_count", sa.Integer(), nullable=False),
+    sa.Column("duration_ms", sa.Double(), nullable=True),
+)
+"""One row per saved evaluation tick: evaluation lag (now - latest ``at``) and cost."""
