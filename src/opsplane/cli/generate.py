@@ -36,7 +36,8 @@ def _labels(pairs: list[str]) -> dict[str, str]:
     return labels
 
 
-def _period(text: str) -> int:
+def parse_period(text: str) -> int:
+    """A ``--period`` value; a bad one is a usage error."""
     try:
         return parse_duration(text)
     except ValueError as exc:
@@ -93,7 +94,7 @@ def prometheus(
     fmt: OutputFormat = output_format  # type: ignore[assignment]
     opts = RuleOptions(
         sloth_compat=sloth_compat,
-        default_period=_period(period),
+        default_period=parse_period(period),
         extra_labels=_labels(label or []),
         disable_alerts=disable_alerts,
         disable_recordings=disable_recordings,
@@ -133,7 +134,7 @@ def grafana(
     ] = None,
 ) -> None:
     """A golden-signal and an SLO dashboard per service, one folder per namespace."""
-    opts = RuleOptions(default_period=_period(period))
+    opts = RuleOptions(default_period=parse_period(period))
     output = generate_grafana(paths, opts, windows or [])
     for dash in output.dashboards:
         write_json(out / dash.filename, dash.model)

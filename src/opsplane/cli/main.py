@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from opsplane.cli import generate, validate
+from opsplane.cli import generate, slo, validate
 from opsplane.cli.output import print_error
 from opsplane.errors import OpsplaneError
 
@@ -24,6 +24,8 @@ app = typer.Typer(
 app.command("validate")(validate.validate)
 app.command("schema")(validate.schema)
 app.add_typer(generate.app, name="generate")
+app.add_typer(slo.slo_app, name="slo")
+app.add_typer(slo.ingest_app, name="ingest")
 
 EX_SOFTWARE = 70  # sysexits.h: internal software error
 
