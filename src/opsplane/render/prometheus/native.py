@@ -84,7 +84,7 @@ def recorded_windows(slo: SLO, catalog: AlertWindows) -> list[Millis]:
 
 def sli_rules(slo: SLO, catalog: AlertWindows, labels: Labels) -> list[Rule]:
     """Error ratio per window, event rates over the short window, and the period ratio."""
-    ratio = _error_ratio_template(slo)
+    ratio = error_ratio_template(slo)
     rules = [
         _rule(slo, sli_error_metric(w), with_window(ratio, w), w, labels)
         for w in recorded_windows(slo, catalog)
@@ -112,7 +112,12 @@ def sli_rules(slo: SLO, catalog: AlertWindows, labels: Labels) -> list[Rule]:
     return rules
 
 
-def _error_ratio_template(slo: SLO) -> str:
+def error_ratio_template(slo: SLO) -> str:
+    """The window error ratio of an SLO as a ``{{.window}}`` template, as the rules record it.
+
+    The embedded store and ``--prometheus`` both evaluate exactly this expression, so the
+    engine, Prometheus and the recording rules agree on every window.
+    """
     sli = slo.sli
     if isinstance(sli, EventsSLI):
         return f"(({sli.error_query}) or (0 * ({sli.total_query})))\n/\n({sli.total_query})\n"
