@@ -67,7 +67,11 @@ class RatioRequest:
 
 
 class SLIReader(Protocol):
-    """Answers SLI error ratios the way PromQL does (``rate`` over ``(at - w, at]``)."""
+    """Answers SLI error ratios the way PromQL does.
+
+    Ranges follow Prometheus 2.x (the version Debian ships and the oracle runs): ``rate`` over
+    the closed interval ``[at - w, at]``.
+    """
 
     def error_ratios(
         self, requests: Sequence[RatioRequest], at: Millis

@@ -29,7 +29,7 @@ def error_ratio(sli: SLI) -> str:
     if isinstance(sli, RawSLI):
         return f"({sli.error_ratio_query})"
     if isinstance(sli, LatencySLI):
-        good, total = _latency_rates(sli)
+        good, total = latency_rates(sli)
         return f"1 - (\n  {good}\n  /\n  {total}\n)\n"
     return _threshold_ratio(sli)
 
@@ -41,12 +41,13 @@ def event_rates(sli: SLI) -> tuple[str, str] | None:
     if isinstance(sli, GoodTotalSLI):
         return f"({sli.total_query}) - ({sli.good_query})", sli.total_query
     if isinstance(sli, LatencySLI):
-        good, total = _latency_rates(sli)
+        good, total = latency_rates(sli)
         return f"{total} - {good}", total
     return None
 
 
-def _latency_rates(sli: LatencySLI) -> tuple[str, str]:
+def latency_rates(sli: LatencySLI) -> tuple[str, str]:
+    """``(good events rate, total events rate)`` templates of a latency SLI."""
     sel = f"{sli.selector}," if sli.selector else ""
     good = f"sum(rate({sli.metric}_bucket{{{sel}{le_matcher(sli.threshold)}}}[{{{{.window}}}}]))"
     total_sel = f"{{{sli.selector}}}" if sli.selector else ""
