@@ -17,11 +17,11 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
-from types import TracebackType
 from typing import Any
 
 import httpx
 
+from opsplane.adapters.closing import Closing
 from opsplane.domain.duration import format_duration
 from opsplane.domain.slo import SLO
 from opsplane.errors import DatasourceError
@@ -48,7 +48,7 @@ class _Query:
         return f"{self.slo.id} over {format_duration(self.window)}"
 
 
-class PrometheusReader:
+class PrometheusReader(Closing):
     """An :class:`~opsplane.ports.SLIReader` backed by the Prometheus HTTP API.
 
     Args:
@@ -154,17 +154,6 @@ class PrometheusReader:
         """Close the HTTP client if the reader created it."""
         if self._owns_client:
             self._client.close()
-
-    def __enter__(self) -> PrometheusReader:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _single_value(query: _Query, data: Mapping[str, Any]) -> float | None:

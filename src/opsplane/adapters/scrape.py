@@ -11,6 +11,7 @@ from prometheus_client.openmetrics.parser import (
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 from prometheus_client.samples import Sample as ClientSample
 
+from opsplane.adapters.closing import Closing
 from opsplane.errors import DatasourceError
 from opsplane.ports import Sample
 from opsplane.types import Millis
@@ -19,7 +20,7 @@ OPENMETRICS = "application/openmetrics-text"
 ACCEPT = f"{OPENMETRICS};version=1.0.0,text/plain;version=0.0.4;q=0.5"
 
 
-class HttpScraper:
+class HttpScraper(Closing):
     """The :class:`~opsplane.ports.Scraper` port over HTTP (loopback or anywhere)."""
 
     def __init__(self, client: httpx.Client | None = None, timeout: float = 10.0) -> None:

@@ -39,27 +39,18 @@ def metrics_dir_for(db_url: str) -> Path:
 def open_reader(prometheus_url: str | None, metrics_dir: Path) -> Iterator[SLIReader]:
     """Prometheus when a URL is given, else the embedded store in ``metrics_dir``."""
     if prometheus_url is not None:
-        reader = PrometheusReader(prometheus_url)
-        try:
+        with PrometheusReader(prometheus_url) as reader:
             yield reader
-        finally:
-            reader.close()
-        return
-    store = MetricStore.open(metrics_dir)
-    try:
-        yield store
-    finally:
-        store.close()
+    else:
+        with MetricStore.open(metrics_dir) as store:
+            yield store
 
 
 def ingest_file(file: Path, metrics_dir: Path) -> int:
     """Parse ``file`` completely, then store its samples (nothing is stored on a problem)."""
     samples = parse_openmetrics_file(file)
-    store = MetricStore.open(metrics_dir)
-    try:
+    with MetricStore.open(metrics_dir) as store:
         return store.append(samples)
-    finally:
-        store.close()
 
 
 @contextmanager
@@ -71,10 +62,11 @@ def evaluation_loop(
     default_period: Millis,
 ) -> Iterator[Scheduler]:
     """A scheduler over the embedded store and the state DB, printing alert transitions."""
-    store = MetricStore.open(metrics_dir)
-    state = SqlStateStore.open(db_url)
-    scraper = HttpScraper()
-    try:
+    with (
+        MetricStore.open(metrics_dir) as store,
+        SqlStateStore.open(db_url) as state,
+        HttpScraper() as scraper,
+    ):
         engine = Engine(services, store, state=state, default_period=default_period)
         yield Scheduler(
             engine,
@@ -85,10 +77,6 @@ def evaluation_loop(
             store,
             on_tick=_print_transitions,
         )
-    finally:
-        scraper.close()
-        state.close()
-        store.close()
 
 
 class SystemClock:

@@ -17,10 +17,10 @@ import os
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 
 import numpy as np
 
+from opsplane.adapters.closing import Closing
 from opsplane.adapters.metricstore import evaluate
 from opsplane.adapters.metricstore.blocks import (
     CHUNK_SAMPLES,
@@ -64,7 +64,7 @@ DEFAULT_FANOUT = 4
 MAX_MERGED_SAMPLES = 80_000_000
 
 
-class MetricStore:
+class MetricStore(Closing):
     """Counters and histograms for SLO evaluation; a :class:`~opsplane.ports.SampleSink` and
     :class:`~opsplane.ports.SLIReader`. Create it with :meth:`open` or :meth:`in_memory`.
 
@@ -123,17 +123,6 @@ class MetricStore:
             store._release()
             raise
         return store
-
-    def __enter__(self) -> MetricStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @property
     def series_count(self) -> int:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from opsplane.adapters.closing import Closing
 from opsplane.adapters.sql import codec
 from opsplane.adapters.sql.engine import (
     create_state_engine,
@@ -46,7 +46,7 @@ class EvaluationTick:
     duration_ms: float | None
 
 
-class SqlStateStore:
+class SqlStateStore(Closing):
     """Evaluation state in a SQL database; open with :meth:`open`, finish with :meth:`close`."""
 
     def __init__(self, engine: Engine) -> None:
@@ -81,17 +81,6 @@ class SqlStateStore:
     def close(self) -> None:
         """Close every pooled connection. The store must not be used afterwards."""
         self._engine.dispose()
-
-    def __enter__(self) -> SqlStateStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def load_alert_states(self) -> Mapping[tuple[str, str], AlertStatus]:
         """The last known state of every alert, keyed by ``(slo id, alert key)``."""
