@@ -7,9 +7,10 @@ calls for assertions.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from opsplane.domain.evaluation import AlertStatus, AlertTransition, SLOStatus
+from opsplane.domain.notify import Notification, OutboxEntry, OutboxState
 from opsplane.ports import RatioRequest, Sample
 from opsplane.types import Millis
 
@@ -83,3 +84,93 @@ class InMemoryStateStore:
         """Newest first."""
         mine = [t for t in self.transitions if t.slo_id == slo_id]
         return sorted(mine, key=lambda t: t.at, reverse=True)[:limit]
+
+
+@dataclass
+class InMemoryOutbox:
+    """An outbox (:class:`opsplane.app.ports_delivery.Outbox`) in a dictionary.
+
+    It keeps the SQL outbox's promises: idempotent enqueue, leases that expire, attempt
+    numbers that fence off a worker whose lease was lost.
+    """
+
+    rows: dict[int, OutboxEntry] = field(default_factory=dict)
+
+    def enqueue(self, notifications: Sequence[Notification], now: Millis) -> int:
+        """Store the notifications not stored yet; how many were new."""
+        known = {_identity(entry.notification) for entry in self.rows.values()}
+        added = 0
+        for notification in notifications:
+            if _identity(notification) in known:
+                continue
+            known.add(_identity(notification))
+            entry_id = len(self.rows) + 1
+            self.rows[entry_id] = OutboxEntry(entry_id, notification, "pending", 0, now, now)
+            added += 1
+        return added
+
+    def claim_due(self, now: Millis, limit: int, lease_ms: Millis) -> list[OutboxEntry]:
+        """Lease the due rows, oldest due first."""
+        due = sorted(
+            (e for e in self.rows.values() if _is_due(e, now)),
+            key=lambda e: (e.next_attempt_at, e.id),
+        )[: max(limit, 0)]
+        for entry in due:
+            claimed = replace(
+                entry, state="sending", attempts=entry.attempts + 1, next_attempt_at=now + lease_ms
+            )
+            self.rows[entry.id] = claimed
+        return [self.rows[entry.id] for entry in due]
+
+    def mark_sent(self, entry_id: int, now: Millis) -> bool:
+        """Record a delivery."""
+        entry = self.rows[entry_id]
+        if entry.state == "sent":
+            return False
+        self.rows[entry_id] = replace(entry, state="sent", sent_at=now)
+        return True
+
+    def mark_retry(self, entry_id: int, attempt: int, next_attempt_at: Millis, error: str) -> bool:
+        """Reschedule the claimed attempt."""
+        return self._settle(entry_id, attempt, "pending", next_attempt_at, error)
+
+    def mark_dead(self, entry_id: int, attempt: int, error: str) -> bool:
+        """Give up on the claimed attempt."""
+        return self._settle(entry_id, attempt, "dead", None, error)
+
+    def entries(self, state: OutboxState | None = None) -> list[OutboxEntry]:
+        """Every row (or those in ``state``), oldest first."""
+        return [e for _, e in sorted(self.rows.items()) if state is None or e.state == state]
+
+    def _settle(
+        self, entry_id: int, attempt: int, state: OutboxState, at: Millis | None, error: str
+    ) -> bool:
+        entry = self.rows[entry_id]
+        if entry.state != "sending" or entry.attempts != attempt:
+            return False
+        at = entry.next_attempt_at if at is None else at
+        self.rows[entry_id] = replace(entry, state=state, next_attempt_at=at, last_error=error)
+        return True
+
+
+def _identity(notification: Notification) -> tuple[str, str, str, str]:
+    n = notification
+    return (n.dedup_key, n.receiver, n.kind, n.payload_hash)
+
+
+def _is_due(entry: OutboxEntry, now: Millis) -> bool:
+    return entry.state in ("pending", "sending") and entry.next_attempt_at <= now
+
+
+@dataclass
+class InboxReceiver:
+    """A receiver that keeps what it is sent, after raising ``failures`` one send at a time."""
+
+    failures: list[Exception] = field(default_factory=list)
+    received: list[Notification] = field(default_factory=list)
+
+    def send(self, notification: Notification) -> None:
+        """Fail with the next scripted failure, if any; otherwise keep the notification."""
+        if self.failures:
+            raise self.failures.pop(0)
+        self.received.append(notification)

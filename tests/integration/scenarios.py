@@ -173,7 +173,7 @@ def _span(millis: Millis) -> str:
 
 def draw(index: int) -> Scenario:
     """The parameters of scenario ``index``, drawn from ``random.Random(index)``."""
-    rng = random.Random(index)  # noqa: S311 - reproducible test data, not secrets
+    rng = random.Random(index)
     kind = KINDS[index % len(KINDS)]
     interval = _interval(index)
     duration = rng.choice(_durations(interval))
@@ -200,7 +200,7 @@ def draw(index: int) -> Scenario:
 
 def samples_of(scenario: Scenario) -> list[Sample]:
     """Every scraped sample of the scenario (its own random stream, so drawing stays cheap)."""
-    return list(simulate(scenario, random.Random(scenario.index + 1_000)))  # noqa: S311
+    return list(simulate(scenario, random.Random(scenario.index + 1_000)))
 
 
 def _interval(index: int) -> Millis:

@@ -130,7 +130,7 @@ def instants(scenario: Scenario) -> list[Millis]:
     The grid steps by whole minutes, so on jitter-free scrapes its instants fall exactly on
     sample timestamps, where a range's closed or open left end decides whether a sample counts.
     """
-    rng = random.Random(scenario.index)  # noqa: S311 - reproducible test data
+    rng = random.Random(scenario.index)
     end = scenario.duration + 15 * MINUTE
     step = max(MINUTE, math.ceil(end / GRID_POINTS / MINUTE) * MINUTE)
     first = scenario.events[0] if scenario.events else scenario.duration // 2

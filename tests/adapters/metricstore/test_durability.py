@@ -147,7 +147,7 @@ def _run_and_kill(directory: Path, start: int, rng: random.Random) -> set[int]:
 
 
 def test_acknowledged_batches_survive_kill_9(tmp_path: Path) -> None:
-    rng = random.Random(11)  # noqa: S311 - reproducible test data
+    rng = random.Random(11)
     acked: set[int] = set()
     in_flight: set[int] = set()  # sent when the child died: may or may not be stored
     start = 1

@@ -130,7 +130,7 @@ def _random_document(rng: random.Random) -> str:
 
 @pytest.mark.promtool
 def test_the_samples_are_those_promtool_backfills(promtool: str, tmp_path: Path) -> None:
-    doc = _random_document(random.Random(8))  # noqa: S311 - reproducible test data
+    doc = _random_document(random.Random(8))
     (tmp_path / "in.om").write_text(doc)
     run = [promtool, "tsdb", "create-blocks-from", "openmetrics", "-q", "in.om", "data"]
     subprocess.run(run, cwd=tmp_path, check=True, capture_output=True, timeout=60)

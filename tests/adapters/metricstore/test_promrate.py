@@ -121,7 +121,7 @@ def _random_case(rng: random.Random) -> tuple[Series, int, int]:
 
 
 def test_vectorised_form_is_bit_identical_to_the_scalar_one() -> None:
-    rng = random.Random(7)  # noqa: S311 - reproducible test data
+    rng = random.Random(7)
     for _ in range(300):
         series, at, window = _random_case(rng)
         ts, vs = series.arrays()
@@ -142,7 +142,7 @@ def test_vectorised_form_is_bit_identical_to_the_scalar_one() -> None:
 
 @pytest.mark.promtool
 def test_rate_and_increase_are_bit_identical_to_promtool(promtool: str, tmp_path: Path) -> None:
-    rng = random.Random(2024)  # noqa: S311 - reproducible test data
+    rng = random.Random(2024)
     cases = []
     for i in range(400):
         series, at, window = _random_case(rng)

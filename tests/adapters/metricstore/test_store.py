@@ -259,7 +259,7 @@ def test_a_directory_is_opened_by_one_store_at_a_time(tmp_path: Path) -> None:
 
 
 def test_columnar_appends_equal_sample_appends() -> None:
-    rng = random.Random(3)  # noqa: S311 - reproducible test data
+    rng = random.Random(3)
     labels = [lbl(job="a", code=str(c)) for c in (200, 500)]
     rows = [(rng.randrange(2), t * 1000, float(t)) for t in range(400)]
     a, b = MetricStore.in_memory(), MetricStore.in_memory()

@@ -114,7 +114,7 @@ def store_with(series: list[Series], store: MetricStore) -> MetricStore:
 
 @pytest.mark.promtool
 def test_window_ratios_are_bit_identical_to_prometheus(promtool: str, tmp_path: Path) -> None:
-    rng = random.Random(99)  # noqa: S311 - reproducible test data
+    rng = random.Random(99)
     cases: list[Case] = []
     outcomes = {"value": 0, "none": 0, "nan": 0}
     for i in range(240):

@@ -91,7 +91,7 @@ def committed_tick(url: str, acknowledged: list[int]) -> int:
 
 
 def test_every_acknowledged_tick_survives_kill_9_of_the_writer(db_url: str) -> None:
-    rng = random.Random(SEED)  # noqa: S311 (kill points, not secrets)
+    rng = random.Random(SEED)
     acknowledged: list[int] = []
     next_tick = 0
     for _ in range(ROUNDS):

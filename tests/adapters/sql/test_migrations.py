@@ -129,7 +129,7 @@ def test_several_processes_opening_a_fresh_database_at_once_all_succeed(db_url: 
 
 @pytest.mark.parametrize(
     "name",
-    ["env.py", "script.py.mako", "versions/0001_engine_state.py"],
+    ["env.py", "script.py.mako", "versions/0001_engine_state.py", "versions/0002_outbox.py"],
     ids=lambda name: f"the package ships migrations/{name}",
 )
 def test_the_migration_scripts_are_package_data(name: str) -> None:

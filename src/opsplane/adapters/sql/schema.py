@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from opsplane.domain.evaluation import AlertState
+from opsplane.domain.notify import NotificationKind, OutboxState
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -40,6 +41,8 @@ NAMING_CONVENTION = {
 }
 
 ALERT_STATES: tuple[AlertState, ...] = get_args(AlertState)
+OUTBOX_STATES: tuple[OutboxState, ...] = get_args(OutboxState)
+NOTIFICATION_KINDS: tuple[NotificationKind, ...] = get_args(NotificationKind)
 NAN_FLAGGED = ("period_error_ratio", "budget_remaining", "budget_consumed")
 """The ``slo_status`` float columns that may hold NaN, each with a ``<name>_nan`` flag."""
 
@@ -128,3 +131,33 @@ evaluation_tick = sa.Table(
     sa.Column("duration_ms", sa.Double(), nullable=True),
 )
 """One row per saved evaluation tick: evaluation lag (now - latest ``at``) and cost."""
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", RowId, primary_key=True, autoincrement=True),
+    sa.Column("dedup_key", sa.Text(), nullable=False),
+    sa.Column("receiver", sa.Text(), nullable=False),
+    sa.Column("kind", sa.Text(), nullable=False),
+    sa.Column("payload", Json, nullable=False),
+    sa.Column("payload_hash", sa.Text(), nullable=False),
+    sa.Column("state", sa.Text(), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("next_attempt_at", sa.BigInteger(), nullable=False),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    sa.Column("created_at", sa.BigInteger(), nullable=False),
+    sa.Column("sent_at", sa.BigInteger(), nullable=True),
+    sa.CheckConstraint(
+        f"state IN ({', '.join(repr(s) for s in OUTBOX_STATES)})", name="state_valid"
+    ),
+    sa.CheckConstraint(
+        f"kind IN ({', '.join(repr(k) for k in NOTIFICATION_KINDS)})", name="kind_valid"
+    ),
+    sa.UniqueConstraint("dedup_key", "receiver", "kind", "payload_hash"),
+    sa.Index(None, "state", "next_attempt_at"),
+)
+"""The notification outbox: every notification is a row before it is sent (see :mod:`.outbox`).
+
+``next_attempt_at`` is when a ``pending`` row is due, or when a ``sending`` row's lease ends;
+the unique key makes enqueueing the same notification twice a no-op.
+"""
