@@ -22,7 +22,7 @@ from cryptography.x509.oid import NameOID
 
 from opsplane.adapters.notify import http_client
 from tests.adapters.notify.http_server import RecordingServer, recording_server
-from tests.adapters.sql.conftest import db_url
+from tests.adapters.sql.conftest import db_url  # noqa: F401 - pytest fixture, re-exported
 
 CLIENT_TIMEOUT_S = 2.0
 
