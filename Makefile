@@ -30,3 +30,4 @@ typecheck: ## mypy --strict on src/
 bench: install ## Benchmarks (slow; not part of the tests)
 	$(PYTHON) bench/generate.py
 	$(PYTHON) bench/engine.py
+	$(PYTHON) bench/alerting.py

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from opsplane.cli import generate, slo, validate
+from opsplane.cli import alerts, generate, slo, validate
 from opsplane.cli.output import print_error
 from opsplane.errors import OpsplaneError
 
@@ -26,6 +26,7 @@ app.command("schema")(validate.schema)
 app.add_typer(generate.app, name="generate")
 app.add_typer(slo.slo_app, name="slo")
 app.add_typer(slo.ingest_app, name="ingest")
+app.add_typer(alerts.app, name="alerts")
 
 EX_SOFTWARE = 70  # sysexits.h: internal software error
 

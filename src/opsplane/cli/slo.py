@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import signal
 import sys
@@ -9,6 +10,7 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated
 
 import typer
@@ -18,13 +20,6 @@ from rich.table import Table
 from opsplane.app.engine import Engine
 from opsplane.app.generate import load_services
 from opsplane.cli.generate import parse_period
-from opsplane.cli.wiring import (
-    SystemClock,
-    evaluation_loop,
-    ingest_file,
-    metrics_dir_for,
-    open_reader,
-)
 from opsplane.domain.duration import format_duration
 from opsplane.domain.evaluation import SLOStatus
 from opsplane.errors import UsageError
@@ -41,6 +36,15 @@ MetricsOption = Annotated[
     Path | None,
     typer.Option("--metrics-dir", help="Embedded metric store (default: beside a SQLite --db)."),
 ]
+
+
+def _wiring() -> ModuleType:
+    """The adapters, imported when a command needs them.
+
+    numpy, SQLAlchemy and httpx take ~0.4 s to import; ``validate`` and ``generate`` need none
+    of them, so the CLI starts fast for those.
+    """
+    return importlib.import_module("opsplane.cli.wiring")
 
 
 def parse_at(text: str | None) -> Millis | None:
@@ -75,9 +79,9 @@ def status(
     """Error ratios, burn rates, budget and alert states of every SLO."""
     instant = parse_at(at)
     services = load_services(paths)
-    with open_reader(prometheus, metrics_dir or metrics_dir_for(db)) as reader:
+    with _wiring().open_reader(prometheus, metrics_dir or _wiring().metrics_dir_for(db)) as reader:
         engine = Engine(services, reader, default_period=parse_period(period))
-        when = instant if instant is not None else SystemClock().now_ms()
+        when = instant if instant is not None else _wiring().SystemClock().now_ms()
         tick = engine.replay(when)
     if as_json:
         sys.stdout.write(json.dumps(status_document(tick.statuses, tick.at), indent=2) + "\n")
@@ -125,7 +129,7 @@ def ingest_openmetrics(
     metrics_dir: MetricsOption = None,
 ) -> None:
     """Backfill samples into the embedded store; all or nothing per file."""
-    stored = ingest_file(file, metrics_dir or metrics_dir_for(db))
+    stored = _wiring().ingest_file(file, metrics_dir or _wiring().metrics_dir_for(db))
     typer.echo(f"stored {stored} samples from {file}")
 
 
@@ -140,8 +144,8 @@ def run(
     """Scrape targets and evaluate every SLO each interval, into the state DB, until Ctrl-C."""
     every = parse_period(interval)
     services = load_services(paths)
-    with evaluation_loop(
-        services, db, metrics_dir or metrics_dir_for(db), every, parse_period(period)
+    with _wiring().evaluation_loop(
+        services, db, metrics_dir or _wiring().metrics_dir_for(db), every, parse_period(period)
     ) as scheduler:
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

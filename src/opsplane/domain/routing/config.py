@@ -1,0 +1,66 @@
+"""A whole Alertmanager configuration, once validated: what routing, inhibition and delivery use.
+
+The spec layer (:mod:`opsplane.spec.alertmanager_config`) reads the YAML and checks it as
+Alertmanager's ``config.Load`` does; this module only holds the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from opsplane.domain.routing.inhibit import InhibitRule
+from opsplane.domain.routing.route import Route, RouteConfig
+from opsplane.domain.routing.timeintervals import TimeInterval
+from opsplane.types import Labels
+
+INTEGRATIONS = frozenset(
+    f"{kind}_configs"
+    for kind in (
+        *("discord", "email", "incidentio", "pagerduty", "slack", "webhook", "opsgenie"),
+        *("wechat", "pushover", "victorops", "sns", "telegram", "webex", "msteams"),
+        *("msteamsv2", "jira", "rocketchat", "mattermost"),
+    )
+)
+"""The receiver integrations of Alertmanager's ``config.Receiver``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Receiver:
+    """One entry of ``receivers:``.
+
+    Attributes:
+        name: The unique name routes refer to.
+        integrations: Each ``*_configs`` key present (``webhook_configs``, ``slack_configs``,
+            ...) with its entries as raw mappings; delivery interprets them.
+    """
+
+    name: str
+    integrations: Mapping[str, tuple[Mapping[str, object], ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertmanagerConfig:
+    """The parts of an Alertmanager configuration that opsplane acts on.
+
+    Attributes:
+        route: The routing tree, built (inheritance applied).
+        route_config: The root ``route:`` as written.
+        receivers: In file order.
+        inhibit_rules: In file order.
+        time_intervals: ``time_intervals`` and the deprecated ``mute_time_intervals``, by name.
+    """
+
+    route: Route
+    route_config: RouteConfig
+    receivers: tuple[Receiver, ...] = ()
+    inhibit_rules: tuple[InhibitRule, ...] = ()
+    time_intervals: Mapping[str, tuple[TimeInterval, ...]] = field(default_factory=dict)
+
+    def receiver(self, name: str) -> Receiver | None:
+        """The receiver called ``name``, if there is one."""
+        return next((r for r in self.receivers if r.name == name), None)
+
+    def receivers_for(self, labels: Labels) -> list[str]:
+        """The receiver names an alert is routed to, in order (``amtool config routes test``)."""
+        return self.route.receivers(labels)
