@@ -1,7 +1,9 @@
 """Protocols for everything outside opsplane's core; each has an in-memory fake for tests.
 
 The embedded metric store and a Prometheus server both answer :class:`SLIReader`; SQLite and
-PostgreSQL both back :class:`StateStore`. ``app/`` depends on these, never on an adapter.
+PostgreSQL both back :class:`StateStore` and :class:`Outbox`; webhooks, Slack, PagerDuty, email
+and Alertmanager are :class:`Receiver` s. ``app/`` depends on these, never on an adapter;
+``opsplane.testing`` holds the in-memory fakes.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from opsplane.domain.evaluation import AlertStatus, AlertTransition, SLOStatus
+from opsplane.domain.notify import Notification, OutboxEntry
 from opsplane.domain.slo import SLO
 from opsplane.types import Millis
 
@@ -95,4 +98,46 @@ class StateStore(Protocol):
 
     def alert_history(self, slo_id: str, limit: int = 100) -> list[AlertTransition]:
         """The latest alert transitions of an SLO, newest first."""
+        ...
+
+
+class Outbox(Protocol):
+    """Durable storage of notifications until they are delivered (at least once)."""
+
+    def enqueue(self, notifications: Sequence[Notification], now: Millis) -> int:
+        """Store notifications, due at once; idempotent; committed on return. How many new."""
+        ...
+
+    def claim_due(self, now: Millis, limit: int, lease_ms: Millis) -> list[OutboxEntry]:
+        """Lease up to ``limit`` due rows to the caller (state ``sending``, attempts + 1)."""
+        ...
+
+    def mark_sent(self, entry_id: int, now: Millis) -> bool:
+        """Record a delivery; ``False`` if it was already recorded."""
+        ...
+
+    def mark_retry(self, entry_id: int, attempt: int, next_attempt_at: Millis, error: str) -> bool:
+        """Reschedule the claimed attempt; ``False`` if its lease was lost to another worker."""
+        ...
+
+    def mark_dead(self, entry_id: int, attempt: int, error: str) -> bool:
+        """Give up on the claimed attempt; ``False`` if its lease was lost to another worker."""
+        ...
+
+
+class Receiver(Protocol):
+    """Delivers notifications to one destination (a webhook, Slack, PagerDuty, ...)."""
+
+    @property
+    def name(self) -> str:
+        """The receiver's configured name (what :attr:`Notification.receiver` refers to)."""
+        ...
+
+    def send(self, notification: Notification) -> None:
+        """Deliver ``notification`` once; returns only when the destination accepted it.
+
+        Raises:
+            ReceiverError: delivery failed; ``retryable`` says whether trying again may help.
+                The message is safe to log and store.
+        """
         ...

@@ -88,7 +88,7 @@ class InMemoryStateStore:
 
 @dataclass
 class InMemoryOutbox:
-    """An outbox (:class:`opsplane.app.ports_delivery.Outbox`) in a dictionary.
+    """An outbox (:class:`opsplane.ports.Outbox`) in a dictionary.
 
     It keeps the SQL outbox's promises: idempotent enqueue, leases that expire, attempt
     numbers that fence off a worker whose lease was lost.

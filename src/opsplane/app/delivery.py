@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from random import Random
 
-from opsplane.app.ports_delivery import Outbox, Receiver
 from opsplane.domain.duration import MINUTE
 from opsplane.domain.notify import (
     SECOND,
@@ -31,7 +30,7 @@ from opsplane.domain.notify import (
     advance,
 )
 from opsplane.errors import DeliveryError
-from opsplane.ports import Clock
+from opsplane.ports import Clock, Outbox, Receiver
 from opsplane.types import Millis
 
 logger = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from opsplane.adapters.notify import (
     WebhookReceiver,
 )
 from opsplane.app.delivery import DeliveryOptions, DeliveryReport, deliver_due
-from opsplane.app.ports_delivery import Receiver
+from opsplane.ports import Receiver
 from opsplane.testing import FakeClock, InboxReceiver, InMemoryOutbox
 from tests.adapters.notify.factories import notification, numbered
 from tests.adapters.notify.http_server import RecordingServer, Reply

@@ -1,4 +1,4 @@
-"""What every receiver shares: the :class:`Receiver` protocol, secrets and their redaction.
+"""What every receiver shares: secrets and their redaction (the protocol is in ``ports``).
 
 Secrets (webhook URLs, routing keys, SMTP passwords) are configured by reference: a config
 field ``x`` may be given inline, or as ``x_env`` (an environment variable) or ``x_file`` (a
@@ -16,32 +16,12 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Protocol
 
 import httpx
 
-from opsplane.domain.notify import Notification
 from opsplane.errors import UsageError
 
 REDACTED = "<redacted>"
-
-
-class Receiver(Protocol):
-    """Delivers notifications to one destination (a webhook, Slack, PagerDuty, ...)."""
-
-    @property
-    def name(self) -> str:
-        """The receiver's configured name (what :attr:`Notification.receiver` refers to)."""
-        ...
-
-    def send(self, notification: Notification) -> None:
-        """Deliver ``notification`` once; returns only when the destination accepted it.
-
-        Raises:
-            ReceiverError: delivery failed; ``retryable`` says whether trying again may help.
-                The message is safe to log and store.
-        """
-        ...
 
 
 def resolve_secret(
