@@ -95,6 +95,8 @@ def _handler_for(server: RecordingServer) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
+            if len(body) < length:
+                return  # the client died mid-body: never act on half a request
             headers = {name.lower(): value for name, value in self.headers.items()}
             reply = server.record(Recorded(self.command, self.path, headers, body))
             if reply.delay_s:
