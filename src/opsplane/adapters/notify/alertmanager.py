@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import httpx
 
 from opsplane.adapters.closing import Closing
-from opsplane.adapters.notify.base import resolve_secret
+from opsplane.adapters.notify.base import config_secret
 from opsplane.adapters.notify.http import DEFAULT_TIMEOUT_S, JsonPoster
 from opsplane.domain.notify import Alert, Notification, with_remediation
 from opsplane.render.status import rfc3339
@@ -79,15 +79,7 @@ class AlertmanagerReceiver(Closing):
         Raises:
             UsageError: the URL's secret cannot be resolved.
         """
-        base = httpx.URL(
-            resolve_secret(
-                f"receivers.{config.name}.url",
-                value=config.url,
-                env=config.url_env,
-                file=config.url_file,
-                environ=environ,
-            )
-        )
+        base = httpx.URL(config_secret(config, "url", environ))
         auth = httpx.BasicAuth(base.username, base.password) if base.userinfo else None
         root = base.copy_with(userinfo=b"", query=None, fragment=None)
         url = root.copy_with(path=root.path.rstrip("/") + ALERTS_PATH)

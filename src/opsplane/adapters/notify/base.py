@@ -16,12 +16,37 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 
 from opsplane.errors import UsageError
 
 REDACTED = "<redacted>"
+
+
+class NamedConfig(Protocol):
+    """A receiver config: every one has a name."""
+
+    @property
+    def name(self) -> str:
+        """The receiver's name."""
+        ...
+
+
+def config_secret(config: NamedConfig, field: str, environ: Mapping[str, str] | None = None) -> str:
+    """A receiver config's secret ``field``: given inline, as ``field_env`` or ``field_file``.
+
+    Every receiver config spells its secrets this way; the error names
+    ``receivers.<name>.<field>``, never the value.
+    """
+    return resolve_secret(
+        f"receivers.{config.name}.{field}",
+        value=getattr(config, field),
+        env=getattr(config, f"{field}_env"),
+        file=getattr(config, f"{field}_file"),
+        environ=environ,
+    )
 
 
 def resolve_secret(

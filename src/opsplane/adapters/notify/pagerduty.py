@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import httpx
 
 from opsplane.adapters.closing import Closing
-from opsplane.adapters.notify.base import resolve_secret
+from opsplane.adapters.notify.base import config_secret
 from opsplane.adapters.notify.http import DEFAULT_TIMEOUT_S, JsonPoster
 from opsplane.domain.notify import Notification
 from opsplane.render.status import rfc3339
@@ -124,13 +124,7 @@ class PagerDutyReceiver(Closing):
         Raises:
             UsageError: the routing key's secret cannot be resolved.
         """
-        self._routing_key = resolve_secret(
-            f"receivers.{config.name}.routing_key",
-            value=config.routing_key,
-            env=config.routing_key_env,
-            file=config.routing_key_file,
-            environ=environ,
-        )
+        self._routing_key = config_secret(config, "routing_key", environ)
         self._config = config
         self._poster = JsonPoster(
             client,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import httpx
 
 from opsplane.adapters.closing import Closing
-from opsplane.adapters.notify.base import resolve_secret
+from opsplane.adapters.notify.base import config_secret
 from opsplane.adapters.notify.http import DEFAULT_TIMEOUT_S, JsonPoster
 from opsplane.domain.notify import Notification
 
@@ -105,13 +105,7 @@ class SlackReceiver(Closing):
         Raises:
             UsageError: the URL's secret cannot be resolved.
         """
-        url = resolve_secret(
-            f"receivers.{config.name}.url",
-            value=config.url,
-            env=config.url_env,
-            file=config.url_file,
-            environ=environ,
-        )
+        url = config_secret(config, "url", environ)
         self._name = config.name
         self._poster = JsonPoster(
             client, url, what=f"slack {config.name!r}", timeout=config.timeout

@@ -22,7 +22,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 from opsplane.adapters.closing import Closing
-from opsplane.adapters.notify.base import resolve_secret, scrub
+from opsplane.adapters.notify.base import config_secret, scrub
 from opsplane.domain.notify import Notification, ReceiverError
 from opsplane.ports import Clock
 
@@ -109,13 +109,7 @@ class EmailReceiver(Closing):
         self._clock = clock
         self._password = ""
         if config.username is not None:
-            self._password = resolve_secret(
-                f"receivers.{config.name}.password",
-                value=config.password,
-                env=config.password_env,
-                file=config.password_file,
-                environ=environ,
-            )
+            self._password = config_secret(config, "password", environ)
         self._where = f"email {config.name!r} at {config.host}:{config.port}"
 
     @property

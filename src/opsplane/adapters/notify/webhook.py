@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import httpx
 
 from opsplane.adapters.closing import Closing
-from opsplane.adapters.notify.base import resolve_secret
+from opsplane.adapters.notify.base import config_secret
 from opsplane.adapters.notify.http import DEFAULT_TIMEOUT_S, JsonPoster
 from opsplane.domain.notify import Alert, Notification, common_labels, with_remediation
 from opsplane.render.status import rfc3339
@@ -115,13 +115,7 @@ class WebhookReceiver(Closing):
         Raises:
             UsageError: the URL's secret cannot be resolved.
         """
-        url = resolve_secret(
-            f"receivers.{config.name}.url",
-            value=config.url,
-            env=config.url_env,
-            file=config.url_file,
-            environ=environ,
-        )
+        url = config_secret(config, "url", environ)
         self._config = config
         self._poster = JsonPoster(
             client, url, what=f"webhook {config.name!r}", timeout=config.timeout
