@@ -26,7 +26,8 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -40,11 +41,10 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite writer waits for another's lock: well above any tick or migration."""
 
 _SQLITE_PRAGMAS = (
-    f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}",
-    "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = FULL",
     "PRAGMA foreign_keys = ON",
 )
+_LOCKED_RETRY_S = 0.02
 _WRITE_OPTION = "opsplane_write"
 _DRIVERS = {
     "sqlite": "sqlite+pysqlite",
@@ -94,10 +94,38 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: object) -> None:
     connection.isolation_level = None
     cursor = connection.cursor()
     try:
-        for pragma in _SQLITE_PRAGMAS:
-            cursor.execute(pragma)
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        _retry_while_locked(lambda: _apply_pragmas(cursor))
     finally:
         cursor.close()
+
+
+def _apply_pragmas(cursor: sqlite3.Cursor) -> None:
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        cursor.execute("PRAGMA journal_mode = WAL")
+    for pragma in _SQLITE_PRAGMAS:
+        cursor.execute(pragma)
+
+
+def _retry_while_locked(action: Callable[[], None]) -> None:
+    """Run ``action``, retrying while another process holds the database file.
+
+    Most lock waits go through the busy timeout, but not all: switching the journal mode needs
+    an exclusive lock, and a connection that meets another one mid-switch or mid-WAL-recovery
+    gets ``SQLITE_BUSY`` at once (SQLite's deadlock avoidance skips the busy handler there).
+    Several processes opening a fresh database together hit exactly that, so the PRAGMAs
+    (all idempotent) are retried for as long as the busy timeout would have waited.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            action()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(_LOCKED_RETRY_S)
+        else:
+            return
 
 
 def _on_sqlite_begin(connection: Connection) -> None:
