@@ -11,28 +11,41 @@ and ``MuteStage`` (inhibition), with time passed in and no goroutines, timers or
   later and returns the notifications that the dedup stage lets through: a group is sent when
   it has new firing alerts, newly resolved alerts, or when ``repeat_interval`` has passed since
   its last notification. Resolved alerts are dropped after a flush and an empty group is removed.
+- Muting happens at flush, in the order of ``notify.BuildPipeline``: inhibited alerts are left
+  out (``MuteStage`` with the inhibitor); a route outside all its ``active_time_intervals`` or
+  inside one of its ``mute_time_intervals`` sends nothing (``TimeActiveStage``,
+  ``TimeMuteStage``); silenced alerts are left out (``MuteStage`` with the silencer). A flush
+  with nothing left sends nothing and records nothing, so the alerts notify once unmuted.
 - :meth:`Dispatcher.next_wakeup` is when :meth:`Dispatcher.due` next has work.
 
 Differences from Alertmanager, all for a single process without persistence: the notification
 log (``nflog``) lives in the group and is forgotten with it (upstream keys it by receiver and
-group key and keeps it for ``--data.retention``); time intervals (``mute_time_intervals``) and
-silences are not applied here; a re-received alert replaces the stored one, keeping the earlier
-``starts_at`` while the stored one is still firing (a reduced ``types.Alert.Merge``).
+group key and keeps it for ``--data.retention``); a re-received alert replaces the stored one,
+keeping the earlier ``starts_at`` while the stored one is still firing (a reduced
+``types.Alert.Merge``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import TypeAlias
 
 from opsplane.domain.routing.inhibit import InhibitRule, mutes
 from opsplane.domain.routing.matchers import go_quote
 from opsplane.domain.routing.route import Route
+from opsplane.domain.routing.timeintervals import TimeInterval, active_intervals
 from opsplane.types import Labels, Millis
 
 LabelPairs: TypeAlias = tuple[tuple[str, str], ...]
 """A label set as sorted ``(name, value)`` pairs: hashable, and its own fingerprint."""
+Silencer: TypeAlias = Callable[[Labels], bool]
+"""Whether an active silence mutes an alert with these labels (at the flush being made)."""
+
+
+def _never(_labels: Labels) -> bool:
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,9 +167,11 @@ class Dispatcher:
             like upstream, does not look at the muted alert's own state).
         send_resolved: The receivers' ``send_resolved``; when false, resolved alerts are
             tracked for deduplication but not sent, and an all-resolved flush sends nothing.
+        time_intervals: The named intervals routes refer to in ``mute_time_intervals`` and
+            ``active_time_intervals``.
     """
 
-    __slots__ = ("_alerts", "_groups", "_root", "_rules", "_send_resolved")
+    __slots__ = ("_alerts", "_groups", "_intervals", "_root", "_rules", "_send_resolved")
 
     def __init__(
         self,
@@ -164,10 +179,12 @@ class Dispatcher:
         *,
         inhibit_rules: Sequence[InhibitRule] = (),
         send_resolved: bool = True,
+        time_intervals: Mapping[str, Sequence[TimeInterval]] | None = None,
     ) -> None:
         self._root = root
         self._rules = tuple(inhibit_rules)
         self._send_resolved = send_resolved
+        self._intervals = dict(time_intervals or {})
         self._groups: dict[tuple[str, LabelPairs], _Group] = {}
         self._alerts: dict[LabelPairs, Alert] = {}
 
@@ -195,12 +212,13 @@ class Dispatcher:
         if not group.flushed and alert.starts_at + route.opts.group_wait < now:
             group.next_at = min(group.next_at, now)
 
-    def due(self, now: Millis) -> list[Flush]:
+    def due(self, now: Millis, silenced: Silencer = _never) -> list[Flush]:
         """Flush every group whose timer expired by ``now``; the notifications to send.
 
-        Each expired group is re-armed ``group_interval`` after ``now`` (``ag.next.Reset``),
-        flushed once however late ``now`` is, and removed when it is left empty. Groups are
-        taken in order of their due time, then of creation.
+        ``silenced`` says which alerts the silences active at ``now`` mute. Each expired group is
+        re-armed ``group_interval`` after ``now`` (``ag.next.Reset``), flushed once however late
+        ``now`` is, and removed when it is left empty. Groups are taken in order of their due
+        time, then of creation.
         """
         expired = sorted(
             (item for item in self._groups.items() if item[1].next_at <= now),
@@ -211,7 +229,7 @@ class Dispatcher:
         for ident, group in expired:
             group.next_at = now + group.route.opts.group_interval
             group.flushed = True
-            flush = self._flush(group, now, sources)
+            flush = self._flush(group, now, sources, silenced)
             if flush is not None:
                 flushes.append(flush)
             if not group.alerts:
@@ -219,7 +237,9 @@ class Dispatcher:
         self._alerts = {fp: a for fp, a in self._alerts.items() if not a.resolved(now)}
         return flushes
 
-    def _flush(self, group: _Group, now: Millis, sources: Iterable[Labels]) -> Flush | None:
+    def _flush(
+        self, group: _Group, now: Millis, sources: Iterable[Labels], silenced: Silencer
+    ) -> Flush | None:
         """``aggrGroup.flush`` through the mute and dedup stages.
 
         Resolved alerts leave the group afterwards (``DeleteIfNotModified``) whether or not a
@@ -231,6 +251,9 @@ class Dispatcher:
                 del group.alerts[alert.fingerprint]
         active = list(sources)
         shown = [a for a in alerts if not (self._rules and mutes(self._rules, a.labels, active))]
+        if shown and self._time_muted(group.route, now):
+            return None
+        shown = [a for a in shown if not silenced(a.labels)]
         firing = tuple(a for a in shown if not a.resolved(now))
         resolved = tuple(a for a in shown if a.resolved(now))
         if not shown:
@@ -253,6 +276,17 @@ class Dispatcher:
                 return None
             resolved = ()
         return Flush(opts.receiver, group.key, group.labels, firing, resolved, group.route)
+
+    def _time_muted(self, route: Route, now: Millis) -> bool:
+        """``TimeActiveStage`` and ``TimeMuteStage``: the route is muted at ``now``."""
+        opts = route.opts
+        if not (opts.active_time_intervals or opts.mute_time_intervals):
+            return False
+        instant = datetime.fromtimestamp(now / 1000, UTC)
+        names = opts.active_time_intervals
+        if names and not active_intervals(names, self._intervals, instant):
+            return True
+        return bool(active_intervals(opts.mute_time_intervals, self._intervals, instant))
 
     def next_wakeup(self) -> Millis | None:
         """The earliest time a group is due, or ``None`` when there are no groups."""
