@@ -587,3 +587,27 @@ def test_the_cli_answers_junk_with_exit_0_or_1_and_no_traceback(
             assert run.stdout == ""
             first = run.stderr.splitlines()[0]
             assert SPEC_PROBLEM_LINE.match(first) or first.startswith(f"{path}: "), first
+
+
+def test_severity_maps_alert_tiers_in_generated_rules() -> None:
+    mapped = opsplane("generate", "prometheus", "examples/", "--severity", "page=P0")
+    default = opsplane("generate", "prometheus", "examples/")
+    assert mapped.returncode == default.returncode == 0
+    pages = [
+        rule["labels"]
+        for doc in yaml.safe_load_all(mapped.stdout)
+        for group in doc["groups"]
+        for rule in group["rules"]
+        if rule.get("labels", {}).get("sloth_severity") == "page"
+    ]
+    assert pages, "the examples have page alerts"
+    assert "severity: P0" not in default.stdout
+    # Where a spec names its page severity, the spec wins; elsewhere the mapping applies.
+    assert {labels["severity"] for labels in pages} >= {"P0"}
+
+
+def test_an_invalid_severity_mapping_is_a_usage_error() -> None:
+    run = opsplane("generate", "prometheus", "examples/", "--severity", "page=P9")
+    assert run.returncode == 2
+    assert run.stderr.strip() == "opsplane: --severity 'page=P9': use page=P0..P3 or ticket=P0..P3"
+    assert_no_traceback(run)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from opsplane.domain.slo import Service
+from opsplane.domain.slo import Service, with_severities
 from opsplane.domain.windows import catalog_for
 from opsplane.errors import Problem, SpecError
 from opsplane.render.grafana import GrafanaOutput, render_dashboards
 from opsplane.render.prometheus import RenderResult, RuleOptions, render_rules, unsupported_period
 from opsplane.spec import LoadResult, load_paths
 from opsplane.spec.windows_catalog import load_catalogs
+from opsplane.types import AlertTier, Severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,13 +35,19 @@ def validate(paths: Sequence[str | Path], *, allow_duplicates: bool = False) -> 
     return Validation(loaded.problems, loaded.services)
 
 
-def load_services(paths: Sequence[str | Path], *, allow_duplicates: bool = False) -> list[Service]:
-    """The services under ``paths``.
+def load_services(
+    paths: Sequence[str | Path],
+    *,
+    allow_duplicates: bool = False,
+    severities: Mapping[AlertTier, Severity] | None = None,
+) -> list[Service]:
+    """The services under ``paths``, with ``severities`` as the tiers' default severities.
 
     Raises:
         SpecError: any spec is invalid (nothing is generated from a partly valid set).
     """
-    return _load(paths, allow_duplicates=allow_duplicates).services
+    services = _load(paths, allow_duplicates=allow_duplicates).services
+    return with_severities(services, severities) if severities else services
 
 
 def _load(paths: Sequence[str | Path], *, allow_duplicates: bool = False) -> LoadResult:
@@ -63,9 +70,16 @@ def _period_problems(loaded: LoadResult, opts: RuleOptions) -> list[Problem]:
 
 
 def generate_prometheus(
-    paths: Sequence[str | Path], opts: RuleOptions, windows: Sequence[str | Path] = ()
+    paths: Sequence[str | Path],
+    opts: RuleOptions,
+    windows: Sequence[str | Path] = (),
+    severities: Mapping[AlertTier, Severity] | None = None,
 ) -> RenderResult:
-    """Rules for every service under ``paths``; ``windows`` adds alert-window catalogs."""
+    """Rules for every service under ``paths``.
+
+    ``windows`` adds alert-window catalogs; ``severities`` maps alert tiers to severities where
+    a spec names none (:func:`~opsplane.domain.slo.with_severities`).
+    """
     if windows:
         # Sloth replaces its built-in catalogs with a custom directory; opsplane's own mode
         # keeps the built-in ones for periods the directory does not cover.
@@ -76,7 +90,8 @@ def generate_prometheus(
     loaded = _load(paths)
     if problems := _period_problems(loaded, opts):
         raise SpecError(problems)
-    return render_rules(loaded.services, opts)
+    services = with_severities(loaded.services, severities) if severities else loaded.services
+    return render_rules(services, opts)
 
 
 def generate_grafana(

@@ -16,6 +16,7 @@ from opsplane.domain.duration import parse_duration
 from opsplane.errors import UsageError
 from opsplane.render.prometheus import RenderResult, RuleOptions, to_yaml
 from opsplane.render.prometheus.model import OutputFormat
+from opsplane.types import AlertTier, Severity
 
 app = typer.Typer(
     help="Generate Prometheus rules or Grafana dashboards from specs.", no_args_is_help=True
@@ -34,6 +35,33 @@ def _labels(pairs: list[str]) -> dict[str, str]:
             raise UsageError(msg)
         labels[key] = value
     return labels
+
+
+SEVERITIES: tuple[Severity, ...] = ("P0", "P1", "P2", "P3")
+TIERS: tuple[AlertTier, ...] = ("page", "ticket")
+SeverityOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--severity",
+        help="TIER=P0..P3: the severity of an alert tier where the spec names none "
+        "(default page=P1, ticket=P3; repeatable).",
+        show_default=False,
+    ),
+]
+
+
+def parse_severities(pairs: list[str] | None) -> dict[AlertTier, Severity]:
+    """``--severity page=P0 --severity ticket=P2`` as a mapping; a bad pair is a usage error."""
+    mapping: dict[AlertTier, Severity] = {}
+    for pair in pairs or []:
+        tier, _, severity = pair.partition("=")
+        found_tier = next((t for t in TIERS if t == tier), None)
+        found = next((s for s in SEVERITIES if s == severity), None)
+        if found_tier is None or found is None:
+            msg = f"--severity {pair!r}: use page=P0..P3 or ticket=P0..P3"
+            raise UsageError(msg)
+        mapping[found_tier] = found
+    return mapping
 
 
 def parse_period(text: str) -> int:
@@ -87,6 +115,7 @@ def prometheus(
             help="Directory or file of Sloth AlertWindows catalogs.",
         ),
     ] = None,
+    severity: SeverityOption = None,
 ) -> None:
     """Prometheus recording and alerting rules for every SLO."""
     if output_format not in ("auto", "plain", "k8s"):
@@ -100,7 +129,7 @@ def prometheus(
         disable_recordings=disable_recordings,
         output=fmt,
     )
-    result = generate_prometheus(paths, opts, windows or [])
+    result = generate_prometheus(paths, opts, windows or [], parse_severities(severity))
     print_warnings(result.warnings)
     _write_rules(result, opts, out)
 

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from opsplane.app.engine import Engine
 from opsplane.app.generate import load_services
-from opsplane.cli.generate import parse_period
+from opsplane.cli.generate import SeverityOption, parse_period, parse_severities
 from opsplane.domain.duration import format_duration
 from opsplane.domain.evaluation import SLOStatus
 from opsplane.errors import UsageError
@@ -75,10 +75,11 @@ def status(
     ] = False,
     period: Annotated[str, typer.Option("--period", help="Period of SLOs that set none.")] = "30d",
     metrics_dir: MetricsOption = None,
+    severity: SeverityOption = None,
 ) -> None:
     """Error ratios, burn rates, budget and alert states of every SLO."""
     instant = parse_at(at)
-    services = load_services(paths)
+    services = load_services(paths, severities=parse_severities(severity))
     with _wiring().open_reader(prometheus, metrics_dir or _wiring().metrics_dir_for(db)) as reader:
         engine = Engine(services, reader, default_period=parse_period(period))
         when = instant if instant is not None else _wiring().SystemClock().now_ms()

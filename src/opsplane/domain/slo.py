@@ -8,7 +8,8 @@ Objectives are percentages (``99.9``) as in Sloth and the opsplane spec; OpenSLO
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal, TypeAlias
 
 from opsplane.domain.windows import AlertWindows
@@ -226,3 +227,28 @@ class Service:
     runbook: str | None = None
     golden: GoldenSignals | None = None
     scrape: ScrapeConfig | None = None
+
+
+def with_severities(
+    services: Sequence[Service], severities: Mapping[AlertTier, Severity]
+) -> list[Service]:
+    """The services with ``severities`` as the default of each alert tier.
+
+    The tier-to-severity mapping (``page`` -> ``P1``, ``ticket`` -> ``P3`` unless configured)
+    applies where an SLO's spec names no severity for the tier; the no-data alert follows the
+    ticket tier. A severity written in the spec always wins.
+    """
+    return [
+        replace(service, slos=tuple(_slo_with_severities(slo, severities) for slo in service.slos))
+        for service in services
+    ]
+
+
+def _slo_with_severities(slo: SLO, severities: Mapping[AlertTier, Severity]) -> SLO:
+    page, ticket = slo.alerting.page, slo.alerting.ticket
+    alerting = replace(
+        slo.alerting,
+        page=replace(page, severity=page.severity or severities.get("page")),
+        ticket=replace(ticket, severity=ticket.severity or severities.get("ticket")),
+    )
+    return replace(slo, alerting=alerting)
