@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from opsplane.domain.evaluation import AlertStatus, AlertTransition, SLOStatus
+from opsplane.domain.incidents import Incident
 from opsplane.domain.notify import Notification, OutboxEntry
+from opsplane.domain.remediation import Deployment
+from opsplane.domain.routing.silences import Silence
 from opsplane.domain.slo import SLO
 from opsplane.types import Millis
 
@@ -140,4 +143,48 @@ class Receiver(Protocol):
             ReceiverError: delivery failed; ``retryable`` says whether trying again may help.
                 The message is safe to log and store.
         """
+        ...
+
+
+class SilenceStore(Protocol):
+    """Durable silences (created, expired and listed through the CLI and the API)."""
+
+    def save_silence(self, silence: Silence) -> None:
+        """Insert or replace a silence (by id); committed on return."""
+        ...
+
+    def silence(self, silence_id: str) -> Silence | None:
+        """One silence, or ``None``."""
+        ...
+
+    def silences(self) -> list[Silence]:
+        """Every silence, expired ones included, in no particular order."""
+        ...
+
+
+class IncidentStore(Protocol):
+    """Durable incidents and their timelines."""
+
+    def save_incident(self, incident: Incident) -> None:
+        """Insert or update an incident; timeline events are append-only. Committed on return."""
+        ...
+
+    def incident(self, incident_id: str) -> Incident | None:
+        """One incident, or ``None``."""
+        ...
+
+    def incidents(self, *, unresolved_only: bool = False, limit: int = 100) -> list[Incident]:
+        """Incidents, newest opened first."""
+        ...
+
+
+class DeploymentLog(Protocol):
+    """Recorded deployments (RCA input and the "what changed" of remediation summaries)."""
+
+    def record_deployment(self, deployment: Deployment) -> None:
+        """Store a deployment; committed on return."""
+        ...
+
+    def deployments(self, since: Millis, service: str | None = None) -> list[Deployment]:
+        """Deployments started at or after ``since``, newest first."""
         ...

@@ -10,7 +10,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from opsplane.domain.evaluation import AlertStatus, AlertTransition, SLOStatus
+from opsplane.domain.incidents import Incident
 from opsplane.domain.notify import Notification, OutboxEntry, OutboxState
+from opsplane.domain.remediation import Deployment
+from opsplane.domain.routing.silences import Silence
+from opsplane.errors import ConflictError
 from opsplane.ports import RatioRequest, Sample
 from opsplane.types import Millis
 
@@ -174,3 +178,66 @@ class InboxReceiver:
         if self.failures:
             raise self.failures.pop(0)
         self.received.append(notification)
+
+
+@dataclass
+class InMemorySilences:
+    """A :class:`~opsplane.ports.SilenceStore` in a dict."""
+
+    by_id: dict[str, Silence] = field(default_factory=dict)
+
+    def save_silence(self, silence: Silence) -> None:
+        """Insert or replace by id."""
+        self.by_id[silence.id] = silence
+
+    def silence(self, silence_id: str) -> Silence | None:
+        """One silence, or ``None``."""
+        return self.by_id.get(silence_id)
+
+    def silences(self) -> list[Silence]:
+        """Every silence."""
+        return list(self.by_id.values())
+
+
+@dataclass
+class InMemoryIncidents:
+    """An :class:`~opsplane.ports.IncidentStore` in a dict, with the SQL store's conflict rule."""
+
+    by_id: dict[str, Incident] = field(default_factory=dict)
+
+    def save_incident(self, incident: Incident) -> None:
+        """Insert or update; a copy with a shorter timeline than the stored one conflicts."""
+        stored = self.by_id.get(incident.id)
+        if stored is not None and len(stored.timeline) > len(incident.timeline):
+            raise ConflictError(f"incident {incident.id} changed since it was read")
+        self.by_id[incident.id] = incident
+
+    def incident(self, incident_id: str) -> Incident | None:
+        """One incident, or ``None``."""
+        return self.by_id.get(incident_id)
+
+    def incidents(self, *, unresolved_only: bool = False, limit: int = 100) -> list[Incident]:
+        """Newest opened first."""
+        found = [i for i in self.by_id.values() if not unresolved_only or i.resolved_at is None]
+        found.sort(key=lambda i: (i.opened_at, i.id), reverse=True)
+        return found[: max(limit, 0)]
+
+
+@dataclass
+class InMemoryDeployments:
+    """A :class:`~opsplane.ports.DeploymentLog` in a list."""
+
+    recorded: list[Deployment] = field(default_factory=list)
+
+    def record_deployment(self, deployment: Deployment) -> None:
+        """Keep it."""
+        self.recorded.append(deployment)
+
+    def deployments(self, since: Millis, service: str | None = None) -> list[Deployment]:
+        """Started at or after ``since``, newest first."""
+        found = [
+            d
+            for d in self.recorded
+            if d.started_at >= since and (service is None or d.service == service)
+        ]
+        return sorted(found, key=lambda d: d.started_at, reverse=True)

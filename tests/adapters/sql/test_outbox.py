@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from random import Random
 
@@ -133,6 +134,7 @@ def test_concurrent_workers_never_claim_the_same_row(db_url: str) -> None:
             start.wait()
             while batch := own.claim_due(NOW, 3, LEASE):
                 claims[index].extend(entry.id for entry in batch)
+                time.sleep(0.002)  # "sending": lets the other worker in, as real sends do
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(CLAIMERS)]
     for thread in threads:

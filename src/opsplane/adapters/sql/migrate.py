@@ -19,8 +19,11 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
-from opsplane.adapters.sql.engine import write_transaction
+from opsplane.adapters.sql.engine import create_state_engine, parse_url, write_transaction
+from opsplane.errors import StorageError
 
 SCRIPT_LOCATION = "opsplane.adapters.sql:migrations"
 MIGRATION_LOCK_KEY = 0x6F70_7370_6C61_6E65
@@ -65,3 +68,28 @@ def upgrade(engine: Engine) -> None:
             )
         if current_revision(connection) != head_revision():
             command.upgrade(alembic_config(connection), "head")
+
+
+def open_migrated(url: str) -> Engine:
+    """An engine for ``url`` whose database has been brought to the newest schema.
+
+    Args:
+        url: ``sqlite:///PATH`` or ``postgresql+psycopg://USER:PASSWORD@HOST/DB``.
+
+    Raises:
+        UsageError: the URL is malformed or names an unsupported database.
+        StorageError: the database cannot be reached or opened (the message names the URL
+            without its password).
+    """
+    engine = create_state_engine(parse_url(url))
+    try:
+        upgrade(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        safe = make_url(url).render_as_string(hide_password=True)  # as the user wrote it
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise StorageError(f"cannot open the state database {safe}: {reason}") from exc
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine

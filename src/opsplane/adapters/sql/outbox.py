@@ -28,19 +28,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Engine, func, select, update
+from sqlalchemy import ColumnElement, Connection, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 
-from opsplane.adapters.closing import Closing
 from opsplane.adapters.sql.engine import (
-    create_state_engine,
-    parse_url,
     read_transaction,
     write_transaction,
 )
-from opsplane.adapters.sql.migrate import upgrade
+from opsplane.adapters.sql.repository import SqlRepository
 from opsplane.adapters.sql.schema import NOTIFICATION_KINDS, OUTBOX_STATES, outbox
 from opsplane.domain.notify import (
     Notification,
@@ -50,7 +45,6 @@ from opsplane.domain.notify import (
     payload_from_json,
     payload_to_json,
 )
-from opsplane.errors import StorageError
 from opsplane.types import Millis
 
 _UNIQUE_KEY = ("dedup_key", "receiver", "kind", "payload_hash")
@@ -58,37 +52,8 @@ _DUE_STATES = ("pending", "sending")
 _T = TypeVar("_T")
 
 
-class SqlOutbox(Closing):
+class SqlOutbox(SqlRepository):
     """The outbox in a SQL database; open with :meth:`open`, finish with :meth:`close`."""
-
-    def __init__(self, engine: Engine) -> None:
-        """Wrap an engine whose database is already migrated (use :meth:`open`)."""
-        self._engine = engine
-
-    @classmethod
-    def open(cls, url: str) -> SqlOutbox:
-        """Connect to ``url`` and migrate its schema to the newest revision.
-
-        Raises:
-            UsageError: the URL is malformed or names an unsupported database.
-            StorageError: the database cannot be reached (the message hides the password).
-        """
-        engine = create_state_engine(parse_url(url))
-        try:
-            upgrade(engine)
-        except OperationalError as exc:
-            engine.dispose()
-            safe = make_url(url).render_as_string(hide_password=True)
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            raise StorageError(f"cannot open the outbox database {safe}: {reason}") from exc
-        except BaseException:
-            engine.dispose()
-            raise
-        return cls(engine)
-
-    def close(self) -> None:
-        """Close every pooled connection. The outbox must not be used afterwards."""
-        self._engine.dispose()
 
     def enqueue(self, notifications: Sequence[Notification], now: Millis) -> int:
         """Store notifications, due at once; returns how many were new.

@@ -161,3 +161,61 @@ outbox = sa.Table(
 ``next_attempt_at`` is when a ``pending`` row is due, or when a ``sending`` row's lease ends;
 the unique key makes enqueueing the same notification twice a no-op.
 """
+
+silence = sa.Table(
+    "silence",
+    metadata,
+    sa.Column("id", sa.Text(), primary_key=True),
+    sa.Column("matchers", Json, nullable=False),
+    sa.Column("starts_at", sa.BigInteger(), nullable=False),
+    sa.Column("ends_at", sa.BigInteger(), nullable=False),
+    sa.Column("created_by", sa.Text(), nullable=False),
+    sa.Column("comment", sa.Text(), nullable=False),
+    sa.Column("updated_at", sa.BigInteger(), nullable=False),
+    sa.Index(None, "ends_at"),
+)
+"""Silences; ``matchers`` is a JSON list of ``{name, type, value}`` as the v2 API spells them."""
+
+incident = sa.Table(
+    "incident",
+    metadata,
+    sa.Column("id", sa.Text(), primary_key=True),
+    sa.Column("group_key", sa.Text(), nullable=False),
+    sa.Column("title", sa.Text(), nullable=False),
+    sa.Column("severity", sa.Text(), nullable=False),
+    sa.Column("opened_at", sa.BigInteger(), nullable=False),
+    sa.Column("acknowledged_at", sa.BigInteger(), nullable=True),
+    sa.Column("resolved_at", sa.BigInteger(), nullable=True),
+    sa.Index(None, "group_key", "resolved_at"),
+    sa.Index(None, "opened_at"),
+)
+"""Incidents; their timelines are in ``incident_event``."""
+
+incident_event = sa.Table(
+    "incident_event",
+    metadata,
+    sa.Column(
+        "incident_id",
+        sa.Text(),
+        sa.ForeignKey("incident.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("position", sa.Integer(), primary_key=True),
+    sa.Column("at", sa.BigInteger(), nullable=False),
+    sa.Column("kind", sa.Text(), nullable=False),
+    sa.Column("detail", sa.Text(), nullable=False),
+)
+"""Incident timelines, append-only: ``position`` orders the events of one incident."""
+
+deployment = sa.Table(
+    "deployment",
+    metadata,
+    sa.Column("id", RowId, primary_key=True, autoincrement=True),
+    sa.Column("service", sa.Text(), nullable=False),
+    sa.Column("version", sa.Text(), nullable=False),
+    sa.Column("started_at", sa.BigInteger(), nullable=False),
+    sa.Column("finished_at", sa.BigInteger(), nullable=True),
+    sa.Column("author", sa.Text(), nullable=False),
+    sa.Index(None, "service", "started_at"),
+)
+"""Deployments of services: annotations, remediation summaries and RCA input."""

@@ -11,23 +11,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
-from opsplane.adapters.closing import Closing
 from opsplane.adapters.sql import codec
 from opsplane.adapters.sql.engine import (
-    create_state_engine,
-    parse_url,
     read_transaction,
     write_transaction,
 )
-from opsplane.adapters.sql.migrate import upgrade
+from opsplane.adapters.sql.repository import SqlRepository, upsert
 from opsplane.adapters.sql.schema import alert_state, alert_transition, evaluation_tick, slo_status
 from opsplane.domain.evaluation import AlertStatus, AlertTransition, SLOStatus
-from opsplane.errors import ConflictError, StorageError
+from opsplane.errors import ConflictError
 from opsplane.types import Millis
 
 
@@ -46,41 +40,8 @@ class EvaluationTick:
     duration_ms: float | None
 
 
-class SqlStateStore(Closing):
+class SqlStateStore(SqlRepository):
     """Evaluation state in a SQL database; open with :meth:`open`, finish with :meth:`close`."""
-
-    def __init__(self, engine: Engine) -> None:
-        """Wrap an engine whose database is already migrated (use :meth:`open`)."""
-        self._engine = engine
-
-    @classmethod
-    def open(cls, url: str) -> SqlStateStore:
-        """Connect to ``url`` and migrate its schema to the newest revision.
-
-        Args:
-            url: ``sqlite:///PATH`` or ``postgresql+psycopg://USER:PASSWORD@HOST/DB``.
-
-        Raises:
-            UsageError: the URL is malformed or names an unsupported database.
-            StorageError: the database cannot be reached or opened (the message names the
-                URL without its password).
-        """
-        engine = create_state_engine(parse_url(url))
-        try:
-            upgrade(engine)
-        except OperationalError as exc:
-            engine.dispose()
-            safe = make_url(url).render_as_string(hide_password=True)  # as the user wrote it
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            raise StorageError(f"cannot open the state database {safe}: {reason}") from exc
-        except BaseException:
-            engine.dispose()
-            raise
-        return cls(engine)
-
-    def close(self) -> None:
-        """Close every pooled connection. The store must not be used afterwards."""
-        self._engine.dispose()
 
     def load_alert_states(self) -> Mapping[tuple[str, str], AlertStatus]:
         """The last known state of every alert, keyed by ``(slo id, alert key)``."""
@@ -149,8 +110,8 @@ class SqlStateStore(Closing):
         """
         _check_unique(statuses)
         with write_transaction(self._engine) as connection:
-            _upsert(connection, slo_status, [codec.status_row(s) for s in statuses])
-            _upsert(connection, alert_state, [r for s in statuses for r in codec.alert_rows(s)])
+            upsert(connection, slo_status, [codec.status_row(s) for s in statuses])
+            upsert(connection, alert_state, [r for s in statuses for r in codec.alert_rows(s)])
             _delete_stale_alerts(connection, statuses)
             if transitions:
                 rows = [codec.transition_row(t) for t in transitions]
@@ -172,24 +133,6 @@ def _check_unique(statuses: Sequence[SLOStatus]) -> None:
         duplicates = sorted({key for key in keys if keys.count(key) > 1})
         if duplicates:
             raise ConflictError(f"SLO {status.slo_id!r} lists alert {duplicates[0]!r} twice")
-
-
-def _upsert(connection: Connection, table: Table, rows: Sequence[Mapping[str, object]]) -> None:
-    """``INSERT ... ON CONFLICT (primary key) DO UPDATE`` every other column, for ``rows``."""
-    if not rows:
-        return
-    keys = [column.name for column in table.primary_key.columns]
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        pg_stmt = postgresql.insert(table)
-        updates = {c.name: pg_stmt.excluded[c.name] for c in table.c if c.name not in keys}
-        connection.execute(pg_stmt.on_conflict_do_update(index_elements=keys, set_=updates), rows)
-    elif dialect == "sqlite":
-        lite_stmt = sqlite.insert(table)
-        updates = {c.name: lite_stmt.excluded[c.name] for c in table.c if c.name not in keys}
-        connection.execute(lite_stmt.on_conflict_do_update(index_elements=keys, set_=updates), rows)
-    else:  # parse_url admits only the two dialects above
-        raise AssertionError(f"no upsert for dialect {dialect}")
 
 
 def _delete_stale_alerts(connection: Connection, statuses: Sequence[SLOStatus]) -> None:
