@@ -24,6 +24,31 @@ INTEGRATIONS = frozenset(
 )
 """The receiver integrations of Alertmanager's ``config.Receiver``."""
 
+SEND_RESOLVED_DEFAULTS = {
+    "webhook_configs": True,
+    "pagerduty_configs": True,
+    "opsgenie_configs": True,
+    "victorops_configs": True,
+}
+"""Integrations whose ``send_resolved`` defaults to true in Alertmanager; all others false."""
+
+
+@dataclass(frozen=True, slots=True)
+class Integration:
+    """One delivery target of a receiver, named as Alertmanager names it: ``<receiver>/<kind>/<i>``.
+
+    Attributes:
+        id: ``team-db/webhook/0``: what the outbox addresses notifications to.
+        kind: The ``*_configs`` key without ``_configs`` (``webhook``, ``slack``, ...).
+        send_resolved: Whether resolved notifications go to it.
+        settings: The entry as written.
+    """
+
+    id: str
+    kind: str
+    send_resolved: bool
+    settings: Mapping[str, object] = field(default_factory=dict)
+
 
 @dataclass(frozen=True, slots=True)
 class Receiver:
@@ -57,6 +82,10 @@ class AlertmanagerConfig:
     inhibit_rules: tuple[InhibitRule, ...] = ()
     time_intervals: Mapping[str, tuple[TimeInterval, ...]] = field(default_factory=dict)
 
+    def integrations(self) -> dict[str, tuple[Integration, ...]]:
+        """Every receiver's integrations, by receiver name, in file order."""
+        return {r.name: _integrations(r) for r in self.receivers}
+
     def receiver(self, name: str) -> Receiver | None:
         """The receiver called ``name``, if there is one."""
         return next((r for r in self.receivers if r.name == name), None)
@@ -64,3 +93,15 @@ class AlertmanagerConfig:
     def receivers_for(self, labels: Labels) -> list[str]:
         """The receiver names an alert is routed to, in order (``amtool config routes test``)."""
         return self.route.receivers(labels)
+
+
+def _integrations(receiver: Receiver) -> tuple[Integration, ...]:
+    found = []
+    for key, entries in receiver.integrations.items():
+        kind = key.removesuffix("_configs")
+        for index, settings in enumerate(entries):
+            resolved = settings.get("send_resolved", SEND_RESOLVED_DEFAULTS.get(key, False))
+            found.append(
+                Integration(f"{receiver.name}/{kind}/{index}", kind, resolved is True, settings)
+            )
+    return tuple(found)

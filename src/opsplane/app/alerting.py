@@ -1,0 +1,221 @@
+"""The alerting pipeline: evaluation ticks in, routed notifications and incidents out.
+
+:meth:`AlertPipeline.observe` takes each tick's firing and just-resolved SLO alerts to the
+Alertmanager dispatcher (as Prometheus sends alerts to Alertmanager); :meth:`AlertPipeline.flush`
+runs the dispatcher's due groups through silences and time intervals, turns each flush into one
+notification per receiver integration with the remediation summary, stores them in the outbox
+(delivery is :func:`opsplane.app.delivery.deliver_due`'s job) and opens, joins or resolves the
+incidents of paging groups. Both are safe to call from different threads.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from opsplane.app.engine import Tick
+from opsplane.domain import incidents as inc
+from opsplane.domain.duration import HOUR
+from opsplane.domain.notify import Notification
+from opsplane.domain.remediation import Deployment
+from opsplane.domain.routing.config import AlertmanagerConfig
+from opsplane.domain.routing.dispatch import Alert, Dispatcher, Flush
+from opsplane.domain.routing.silences import Silence, muted_by
+from opsplane.domain.slo import Service
+from opsplane.domain.slo_alerts import (
+    SLOContext,
+    most_urgent,
+    notifications,
+    slo_alert,
+)
+from opsplane.ports import DeploymentLog, IncidentStore, Outbox, SilenceStore
+from opsplane.types import Labels, Millis
+
+
+@dataclass(frozen=True, slots=True)
+class AlertingStores:
+    """Where the pipeline keeps what it must not lose."""
+
+    outbox: Outbox
+    incidents: IncidentStore
+    silences: SilenceStore
+    deployments: DeploymentLog
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """URLs put into notifications.
+
+    Attributes:
+        external_url: This opsplane's URL (the webhook's ``externalURL``).
+        dashboard: A template for an SLO's dashboard with ``{service}``, ``{slo}`` and
+            ``{slo_id}``; empty for none.
+    """
+
+    external_url: str = ""
+    dashboard: str = ""
+
+    def dashboard_for(self, context: SLOContext) -> str | None:
+        """The dashboard link of an SLO, or ``None``."""
+        if not self.dashboard:
+            return None
+        slo = context.slo
+        return self.dashboard.format(service=slo.service, slo=slo.name, slo_id=slo.id)
+
+
+@dataclass
+class AlertPipeline:
+    """Routes the engine's SLO alerts like Alertmanager and records what was sent.
+
+    Attributes:
+        services: The evaluated services (for labels, runbooks and summaries).
+        config: The Alertmanager configuration: routes, inhibition, time intervals.
+        stores: Outbox, incidents, silences and deployments.
+        links: URLs for notifications.
+        deployment_lookback: How far back a deployment counts as a recent change.
+        new_id: Makes incident ids.
+    """
+
+    services: Sequence[Service]
+    config: AlertmanagerConfig
+    stores: AlertingStores
+    links: Links = field(default_factory=Links)
+    deployment_lookback: Millis = 6 * HOUR
+    new_id: Callable[[], str] = lambda: uuid.uuid4().hex[:12]
+    _dispatcher: Dispatcher = field(init=False)
+    _contexts: dict[str, SLOContext] = field(init=False, default_factory=dict)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._dispatcher = Dispatcher(
+            self.config.route,
+            inhibit_rules=self.config.inhibit_rules,
+            time_intervals=self.config.time_intervals,
+        )
+        self._integrations = self.config.integrations()
+        self._slos = {slo.id: (svc, slo) for svc in self.services for slo in svc.slos}
+
+    def observe(self, tick: Tick) -> None:
+        """Hand the tick's firing alerts, and those that resolved in it, to the dispatcher."""
+        resolved_now = {(t.slo_id, t.key) for t in tick.transitions if t.to_state == "resolved"}
+        with self._lock:
+            for status in tick.statuses:
+                service, slo = self._slos[status.slo_id]
+                context = SLOContext(service, slo, status)
+                self._contexts[status.slo_id] = context
+                for state in status.alerts:
+                    if state.state == "resolved" and (status.slo_id, state.key) not in resolved_now:
+                        continue
+                    alert = slo_alert(context, state)
+                    if alert is not None:
+                        self._dispatcher.receive(alert, tick.at)
+
+    def next_wakeup(self) -> Millis | None:
+        """When :meth:`flush` next has work, if ever."""
+        with self._lock:
+            return self._dispatcher.next_wakeup()
+
+    def flush(self, now: Millis) -> list[Notification]:
+        """Flush the due groups; store their notifications and update incidents.
+
+        Returns the notifications, already committed to the outbox.
+        """
+        silences = [s for s in self.stores.silences.silences() if s.state(now) == "active"]
+        with self._lock:
+            flushes = self._dispatcher.due(now, _silencer(silences, now))
+            contexts = dict(self._contexts)
+        if not flushes:
+            return []
+        since = now - self.deployment_lookback
+        deployments = self.stores.deployments.deployments(since)
+        found = [n for f in flushes for n in self._notifications(f, contexts, deployments)]
+        self.stores.outbox.enqueue(found, now)
+        for flush in flushes:
+            sent_to = [n.receiver for n in found if n.dedup_key == flush.group_key]
+            self._track_incident(flush, sent_to, deployments, now)
+        return found
+
+    def _notifications(
+        self, flush: Flush, contexts: Mapping[str, SLOContext], deployments: Sequence[Deployment]
+    ) -> list[Notification]:
+        return notifications(
+            flush,
+            contexts,
+            self._integrations.get(flush.receiver, ()),
+            deployments,
+            external_url=self.links.external_url,
+            dashboard_url=self.links.dashboard_for,
+        )
+
+    def _track_incident(
+        self, flush: Flush, sent_to: Sequence[str], deployments: Sequence[Deployment], now: Millis
+    ) -> None:
+        """Open or join the group's incident on a page; resolve it when the group resolved."""
+        open_ones = self.stores.incidents.incidents(unresolved_only=True, limit=1_000)
+        current = next((i for i in open_ones if i.group_key == flush.group_key), None)
+        if not flush.firing:
+            if current is not None:
+                self.stores.incidents.save_incident(
+                    inc.resolve(current, now, "all alerts of the group resolved")
+                )
+            return
+        severity = most_urgent([a.labels.get("severity", "") for a in flush.firing])
+        names = sorted({a.labels.get("alertname", "") for a in flush.firing})
+        if current is None:
+            if not inc.opens_incident(severity):
+                return
+            fired_at = min(a.starts_at for a in flush.firing)
+            incident, _ = inc.open_or_join(
+                [],
+                group_key=flush.group_key,
+                alert=", ".join(names),
+                severity=severity,
+                at=fired_at,
+                new_id=self.new_id(),
+            )
+            for line in _correlated(flush.firing, deployments, fired_at):
+                incident = inc.record(incident, now, "deployment_correlated", line)
+        else:
+            incident = current
+            joining = [n for n in names if not _mentions(current, n)]
+            if joining:
+                incident, _ = inc.open_or_join(
+                    [current],
+                    group_key=flush.group_key,
+                    alert=", ".join(joining),
+                    severity=severity,
+                    at=now,
+                    new_id="",
+                )
+        if sent_to:
+            incident = inc.record(incident, now, "notified", ", ".join(sent_to))
+        self.stores.incidents.save_incident(incident)
+
+
+def _mentions(incident: inc.Incident, alertname: str) -> bool:
+    """Whether the incident's timeline already has ``alertname`` firing."""
+    return any(
+        e.kind in ("fired", "joined") and alertname in e.detail.removesuffix(" fired").split(", ")
+        for e in incident.timeline
+    )
+
+
+def _silencer(silences: Sequence[Silence], now: Millis) -> Callable[[Labels], bool]:
+    def silenced(labels: Labels) -> bool:
+        return bool(silences) and bool(muted_by(silences, labels, now))
+
+    return silenced
+
+
+def _correlated(
+    alerts: Sequence[Alert], deployments: Sequence[Deployment], at: Millis
+) -> list[str]:
+    """Deployments of the alerts' services before they fired, as timeline lines."""
+    services = {a.labels.get("sloth_service") for a in alerts}
+    return [
+        f"{d.service} {d.version} deployed {max((at - d.started_at) // 60_000, 0)}m before it fired"
+        for d in deployments
+        if d.service in services and d.started_at <= at
+    ]
