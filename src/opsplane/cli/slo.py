@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import signal
@@ -17,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from opsplane.app.alerting import Links
 from opsplane.app.engine import Engine
 from opsplane.app.generate import load_services
 from opsplane.cli.generate import SeverityOption, parse_period, parse_severities
@@ -141,19 +143,55 @@ def run(
     interval: Annotated[str, typer.Option("--interval", help="Evaluation interval.")] = "1m",
     period: Annotated[str, typer.Option("--period", help="Period of SLOs that set none.")] = "30d",
     metrics_dir: MetricsOption = None,
+    severity: SeverityOption = None,
+    alerting: Annotated[
+        Path | None,
+        typer.Option(
+            "--alerting",
+            help="Alertmanager configuration: route, notify and open incidents.",
+            show_default=False,
+        ),
+    ] = None,
+    external_url: Annotated[
+        str, typer.Option("--external-url", help="This opsplane's URL, put in notifications.")
+    ] = "",
+    dashboard_url: Annotated[
+        str,
+        typer.Option(
+            "--dashboard-url",
+            help="Dashboard link template with {service}, {slo} and {slo_id}.",
+        ),
+    ] = "",
 ) -> None:
-    """Scrape targets and evaluate every SLO each interval, into the state DB, until Ctrl-C."""
+    """Scrape, evaluate every SLO each interval and (with --alerting) notify, until Ctrl-C."""
     every = parse_period(interval)
-    services = load_services(paths)
-    with _wiring().evaluation_loop(
-        services, db, metrics_dir or _wiring().metrics_dir_for(db), every, parse_period(period)
-    ) as scheduler:
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        typer.echo(
-            f"evaluating {sum(len(s.slos) for s in services)} SLOs every {interval}; Ctrl-C stops",
-            err=True,
+    services = load_services(paths, severities=parse_severities(severity))
+    wiring = _wiring()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with contextlib.ExitStack() as stack:
+        on_tick = None
+        if alerting is not None:
+            links = Links(external_url, dashboard_url)
+            notifier = stack.enter_context(wiring.notifier(services, db, alerting, links))
+            worker = threading.Thread(target=notifier.run, args=(stop,), name="notifier")
+            worker.start()
+            stack.callback(worker.join)
+            stack.callback(stop.set)
+            on_tick = notifier.on_tick
+        scheduler = stack.enter_context(
+            wiring.evaluation_loop(
+                services,
+                db,
+                metrics_dir or wiring.metrics_dir_for(db),
+                every,
+                parse_period(period),
+                **({"on_tick": on_tick} if on_tick else {}),
+            )
         )
+        slos = sum(len(s.slos) for s in services)
+        routed = f", routing alerts with {alerting}" if alerting else ""
+        typer.echo(f"evaluating {slos} SLOs every {interval}{routed}; Ctrl-C stops", err=True)
         try:
             scheduler.run(stop)
         except KeyboardInterrupt:

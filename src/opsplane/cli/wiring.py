@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -11,15 +11,24 @@ import typer
 
 from opsplane.adapters.metricstore import MetricStore
 from opsplane.adapters.metricstore.openmetrics import parse_openmetrics_file
+from opsplane.adapters.notify import http_client
+from opsplane.adapters.notify.factory import build_receivers
 from opsplane.adapters.prometheus import PrometheusReader
 from opsplane.adapters.scrape import HttpScraper
 from opsplane.adapters.sql import SqlStateStore
+from opsplane.adapters.sql.deployments import SqlDeployments
+from opsplane.adapters.sql.incidents import SqlIncidents
+from opsplane.adapters.sql.outbox import SqlOutbox
+from opsplane.adapters.sql.silences import SqlSilences
+from opsplane.app.alerting import AlertingStores, AlertPipeline, Links
 from opsplane.app.engine import Engine, Tick
+from opsplane.app.notifier import Notifier
 from opsplane.app.scheduler import Scheduler
 from opsplane.app.scrape import targets
 from opsplane.domain.slo import Service
 from opsplane.ports import SLIReader
 from opsplane.render.status import rfc3339
+from opsplane.spec.alertmanager_config import load_alertmanager_config
 from opsplane.types import Millis
 
 SQLITE_PREFIX = "sqlite:///"
@@ -60,6 +69,7 @@ def evaluation_loop(
     metrics_dir: Path,
     interval: Millis,
     default_period: Millis,
+    on_tick: Callable[[Tick], None] = lambda tick: None,
 ) -> Iterator[Scheduler]:
     """A scheduler over the embedded store and the state DB, printing alert transitions."""
     with (
@@ -68,15 +78,43 @@ def evaluation_loop(
         HttpScraper() as scraper,
     ):
         engine = Engine(services, store, state=state, default_period=default_period)
+
+        def ticked(tick: Tick) -> None:
+            _print_transitions(tick)
+            on_tick(tick)
+
         yield Scheduler(
-            engine,
-            SystemClock(),
-            interval,
-            targets(services),
-            scraper,
-            store,
-            on_tick=_print_transitions,
+            engine, SystemClock(), interval, targets(services), scraper, store, on_tick=ticked
         )
+
+
+@contextmanager
+def notifier(
+    services: Sequence[Service], db_url: str, routing: Path, links: Links
+) -> Iterator[Notifier]:
+    """The alerting pipeline and its delivery loop on the state DB, routed by ``routing``.
+
+    Raises:
+        SpecError: the routing file or a receiver's settings are invalid (nothing starts).
+    """
+    config = load_alertmanager_config(routing)
+    clock = SystemClock()
+    with SqlOutbox.open(db_url) as outbox, http_client() as client:
+        receivers = build_receivers(config, client, clock, file=str(routing))
+        stores = AlertingStores(
+            outbox,
+            SqlIncidents(outbox.engine),
+            SqlSilences(outbox.engine),
+            SqlDeployments(outbox.engine),
+        )
+        pipeline = AlertPipeline(services, config, stores, links)
+        try:
+            yield Notifier(pipeline, outbox, receivers, clock)
+        finally:
+            for receiver in receivers.values():
+                close = getattr(receiver, "close", None)
+                if close is not None:
+                    close()
 
 
 class SystemClock:

@@ -19,6 +19,7 @@ from opsplane.adapters.closing import Closing
 from opsplane.adapters.notify.base import config_secret
 from opsplane.adapters.notify.http import DEFAULT_TIMEOUT_S, JsonPoster
 from opsplane.domain.notify import Alert, Notification, common_labels, with_remediation
+from opsplane.domain.routing.config import receiver_name
 from opsplane.render.status import rfc3339
 from opsplane.types import Labels, Millis
 
@@ -91,7 +92,7 @@ def webhook_body(notification: Notification, max_alerts: int = 0) -> dict[str, o
         "groupKey": notification.dedup_key,
         "truncatedAlerts": payload.truncated_alerts + len(alerts) - len(kept),
         "status": notification.kind,
-        "receiver": notification.receiver,
+        "receiver": receiver_name(notification.receiver),  # Alertmanager sends the name
         "groupLabels": dict(payload.group_labels),
         "commonLabels": common_labels([a.labels for a in alerts]),
         "commonAnnotations": common_labels([a.annotations for a in alerts]),

@@ -6,6 +6,7 @@ Alertmanager's ``config.Load`` does; this module only holds the result.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -20,17 +21,33 @@ INTEGRATIONS = frozenset(
         *("discord", "email", "incidentio", "pagerduty", "slack", "webhook", "opsgenie"),
         *("wechat", "pushover", "victorops", "sns", "telegram", "webex", "msteams"),
         *("msteamsv2", "jira", "rocketchat", "mattermost"),
+        "alertmanager",  # opsplane's own: forward to an Alertmanager (adapters/notify/factory)
     )
 )
-"""The receiver integrations of Alertmanager's ``config.Receiver``."""
+"""The receiver integrations of Alertmanager's ``config.Receiver``, plus opsplane's
+``alertmanager_configs``."""
 
 SEND_RESOLVED_DEFAULTS = {
+    "alertmanager_configs": True,
     "webhook_configs": True,
     "pagerduty_configs": True,
     "opsgenie_configs": True,
     "victorops_configs": True,
 }
 """Integrations whose ``send_resolved`` defaults to true in Alertmanager; all others false."""
+
+
+_INTEGRATION_ID = re.compile(r"(?P<receiver>.+)/[a-z0-9]+/[0-9]+")
+
+
+def receiver_name(integration_id: str) -> str:
+    """The receiver an integration id belongs to: ``team-db/webhook/0`` -> ``team-db``.
+
+    An id that is not of that form is a receiver name already (receivers configured one by
+    one rather than from an Alertmanager file).
+    """
+    found = _INTEGRATION_ID.fullmatch(integration_id)
+    return found.group("receiver") if found else integration_id
 
 
 @dataclass(frozen=True, slots=True)
