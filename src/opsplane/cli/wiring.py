@@ -128,3 +128,15 @@ class SystemClock:
 def _print_transitions(tick: Tick) -> None:
     for t in tick.transitions:
         typer.echo(f"{rfc3339(t.at)} {t.slo_id} {t.name} [{t.key}] {t.from_state} -> {t.to_state}")
+
+
+_REPOSITORIES: dict[str, type[SqlSilences] | type[SqlIncidents] | type[SqlDeployments]] = {
+    "silences": SqlSilences,
+    "incidents": SqlIncidents,
+    "deployments": SqlDeployments,
+}
+
+
+def open_repository(kind: str, db_url: str) -> SqlSilences | SqlIncidents | SqlDeployments:
+    """The ``silences``, ``incidents`` or ``deployments`` repository of the state DB."""
+    return _REPOSITORIES[kind].open(db_url)
