@@ -31,3 +31,4 @@ bench: install ## Benchmarks (slow; not part of the tests)
 	$(PYTHON) bench/generate.py
 	$(PYTHON) bench/engine.py
 	$(PYTHON) bench/alerting.py
+	$(PYTHON) bench/alerting_latency.py
