@@ -40,6 +40,7 @@ from opsplane.adapters.notify import http_client
 from opsplane.adapters.notify.factory import build_receivers
 from opsplane.adapters.sql.deployments import SqlDeployments
 from opsplane.adapters.sql.incidents import SqlIncidents
+from opsplane.adapters.sql.nflog import SqlNotificationLog
 from opsplane.adapters.sql.outbox import SqlOutbox
 from opsplane.adapters.sql.silences import SqlSilences
 from opsplane.app.alerting import AlertingStores, AlertPipeline
@@ -142,6 +143,7 @@ def opsplane_latencies(n: int, offsets: list[float], sink: Sink, tmp: Path) -> l
             SqlIncidents(outbox.engine),
             SqlSilences(outbox.engine),
             SqlDeployments(outbox.engine),
+            SqlNotificationLog(outbox.engine),
         )
         notifier = Notifier(
             AlertPipeline(specs, config, stores),

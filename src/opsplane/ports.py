@@ -16,6 +16,7 @@ from opsplane.domain.evaluation import AlertStatus, AlertTransition, SLOStatus
 from opsplane.domain.incidents import Incident
 from opsplane.domain.notify import Notification, OutboxEntry
 from opsplane.domain.remediation import Deployment
+from opsplane.domain.routing.dispatch import LogEntry
 from opsplane.domain.routing.silences import Silence
 from opsplane.domain.slo import SLO
 from opsplane.types import Millis
@@ -187,4 +188,16 @@ class DeploymentLog(Protocol):
 
     def deployments(self, since: Millis, service: str | None = None) -> list[Deployment]:
         """Deployments started at or after ``since``, newest first."""
+        ...
+
+
+class NotificationLog(Protocol):
+    """Alertmanager's ``nflog``: what each alert group was last notified with."""
+
+    def load_log(self) -> dict[str, LogEntry]:
+        """Every entry, by group key."""
+        ...
+
+    def save_log(self, entries: Mapping[str, LogEntry], retain_after: Millis) -> None:
+        """Upsert ``entries``; drop entries last written before ``retain_after``."""
         ...

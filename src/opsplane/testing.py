@@ -13,6 +13,7 @@ from opsplane.domain.evaluation import AlertStatus, AlertTransition, SLOStatus
 from opsplane.domain.incidents import Incident
 from opsplane.domain.notify import Notification, OutboxEntry, OutboxState
 from opsplane.domain.remediation import Deployment
+from opsplane.domain.routing.dispatch import LogEntry
 from opsplane.domain.routing.silences import Silence
 from opsplane.errors import ConflictError
 from opsplane.ports import RatioRequest, Sample
@@ -241,3 +242,19 @@ class InMemoryDeployments:
             if d.started_at >= since and (service is None or d.service == service)
         ]
         return sorted(found, key=lambda d: d.started_at, reverse=True)
+
+
+@dataclass
+class InMemoryNotificationLog:
+    """A :class:`~opsplane.ports.NotificationLog` in a dict."""
+
+    entries: dict[str, LogEntry] = field(default_factory=dict)
+
+    def load_log(self) -> dict[str, LogEntry]:
+        """A copy of every entry."""
+        return dict(self.entries)
+
+    def save_log(self, entries: Mapping[str, LogEntry], retain_after: Millis) -> None:
+        """Upsert, then drop old entries."""
+        self.entries.update(entries)
+        self.entries = {k: e for k, e in self.entries.items() if e.at >= retain_after}

@@ -24,6 +24,7 @@ from opsplane.testing import (
     FunctionReader,
     InMemoryDeployments,
     InMemoryIncidents,
+    InMemoryNotificationLog,
     InMemoryOutbox,
     InMemorySilences,
 )
@@ -84,7 +85,10 @@ class Harness:
         self.incidents = InMemoryIncidents()
         self.silences = InMemorySilences()
         self.deployments = InMemoryDeployments()
-        stores = AlertingStores(self.outbox, self.incidents, self.silences, self.deployments)
+        self.log = InMemoryNotificationLog()
+        stores = AlertingStores(
+            self.outbox, self.incidents, self.silences, self.deployments, self.log
+        )
         self.engine = Engine([SHOP], FunctionReader(burning))
         self.pipeline = AlertPipeline(
             [SHOP],
@@ -184,3 +188,34 @@ def test_notifications_are_in_the_outbox_before_flush_returns(harness: Harness) 
     stored = {e.notification.delivery_id for e in harness.outbox.rows.values()}
     assert stored == {n.delivery_id for _, n in harness.sent}
     assert stored
+
+
+def _restarted(before: Harness, tmp_path: Path, *, keep_log: bool) -> Harness:
+    """A new process on the same stores (the notification log too, when ``keep_log``)."""
+    after = Harness(tmp_path)
+    after.outbox, after.incidents, after.deployments = (
+        before.outbox,
+        before.incidents,
+        before.deployments,
+    )
+    log = before.log if keep_log else InMemoryNotificationLog()
+    stores = AlertingStores(after.outbox, after.incidents, after.silences, after.deployments, log)
+    after.pipeline = AlertPipeline(
+        [SHOP], before.pipeline.config, stores, before.pipeline.links, new_id=lambda: "inc-2"
+    )
+    return after
+
+
+@pytest.mark.parametrize("keep_log", [True, False], ids=["with the nflog", "without it"])
+def test_a_restart_does_not_notify_an_unchanged_group_again(tmp_path: Path, keep_log: bool) -> None:
+    before = Harness(tmp_path)
+    before.run(BURN_START, BURN_START + 5 * MINUTE)
+    assert [n.receiver for _, n in before.sent if n.receiver == "pager/webhook/0"] == [
+        "pager/webhook/0"
+    ]
+    after = _restarted(before, tmp_path, keep_log=keep_log)
+    after.run(BURN_START + 6 * MINUTE, BURN_START + 20 * MINUTE)
+    repeats = [n for _, n in after.sent if n.receiver == "pager/webhook/0"]
+    # Alertmanager persists its nflog for the same reason: a restart must not page again.
+    assert len(repeats) == (0 if keep_log else 1)
+    assert len(after.incidents.incidents()) == 1  # joined, never a second incident

@@ -30,8 +30,11 @@ from opsplane.domain.slo_alerts import (
     notifications,
     slo_alert,
 )
-from opsplane.ports import DeploymentLog, IncidentStore, Outbox, SilenceStore
+from opsplane.ports import DeploymentLog, IncidentStore, NotificationLog, Outbox, SilenceStore
 from opsplane.types import Labels, Millis
+
+NFLOG_RETENTION: Millis = 120 * HOUR
+"""How long a group's notification log entry is kept (Alertmanager's ``--data.retention``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,7 @@ class AlertingStores:
     incidents: IncidentStore
     silences: SilenceStore
     deployments: DeploymentLog
+    log: NotificationLog
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +97,7 @@ class AlertPipeline:
             self.config.route,
             inhibit_rules=self.config.inhibit_rules,
             time_intervals=self.config.time_intervals,
+            log=self.stores.log.load_log(),
         )
         self._integrations = self.config.integrations()
         self._slos = {slo.id: (svc, slo) for svc in self.services for slo in svc.slos}
@@ -132,6 +137,8 @@ class AlertPipeline:
         deployments = self.stores.deployments.deployments(since)
         found = [n for f in flushes for n in self._notifications(f, contexts, deployments)]
         self.stores.outbox.enqueue(found, now)
+        sent = {f.group_key: f.log for f in flushes if f.log is not None}
+        self.stores.log.save_log(sent, now - NFLOG_RETENTION)
         for flush in flushes:
             sent_to = [n.receiver for n in found if n.dedup_key == flush.group_key]
             self._track_incident(flush, sent_to, deployments, now)

@@ -18,6 +18,7 @@ from opsplane.adapters.scrape import HttpScraper
 from opsplane.adapters.sql import SqlStateStore
 from opsplane.adapters.sql.deployments import SqlDeployments
 from opsplane.adapters.sql.incidents import SqlIncidents
+from opsplane.adapters.sql.nflog import SqlNotificationLog
 from opsplane.adapters.sql.outbox import SqlOutbox
 from opsplane.adapters.sql.silences import SqlSilences
 from opsplane.app.alerting import AlertingStores, AlertPipeline, Links
@@ -106,6 +107,7 @@ def notifier(
             SqlIncidents(outbox.engine),
             SqlSilences(outbox.engine),
             SqlDeployments(outbox.engine),
+            SqlNotificationLog(outbox.engine),
         )
         pipeline = AlertPipeline(services, config, stores, links)
         try:

@@ -13,13 +13,20 @@ import pytest
 
 from opsplane.adapters.sql.deployments import SqlDeployments
 from opsplane.adapters.sql.incidents import SqlIncidents
+from opsplane.adapters.sql.nflog import SqlNotificationLog
 from opsplane.adapters.sql.silences import SqlSilences
 from opsplane.domain import incidents as inc
 from opsplane.domain.remediation import Deployment
 from opsplane.domain.routing import Matcher
+from opsplane.domain.routing.dispatch import LogEntry
 from opsplane.domain.routing.silences import create, expire
 from opsplane.errors import ConflictError
-from opsplane.testing import InMemoryDeployments, InMemoryIncidents, InMemorySilences
+from opsplane.testing import (
+    InMemoryDeployments,
+    InMemoryIncidents,
+    InMemoryNotificationLog,
+    InMemorySilences,
+)
 from tests.adapters.sql.conftest import fresh_postgres_schema, postgres_base_url
 
 NOW = 1_767_225_600_000
@@ -135,3 +142,18 @@ def test_deployments_are_found_by_time_and_service_newest_first(deployments: Any
         deployments.record_deployment(d)
     assert deployments.deployments(NOW - 3 * HOUR, "shop") == [shop_new, shop_old]
     assert deployments.deployments(NOW - 90 * 60_000) == [cart, shop_new]
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+def nflog(request: pytest.FixtureRequest) -> Iterator[Any]:
+    yield from _repo(request, InMemoryNotificationLog, SqlNotificationLog)
+
+
+def test_the_notification_log_reads_back_and_forgets_old_entries(nflog: Any) -> None:
+    shop = (("alertname", "ShopDown"), ("service", "shop"))
+    cart = (("alertname", "CartDown"), ("service", "cart"))
+    old = LogEntry(frozenset({cart}), frozenset(), NOW - 200 * HOUR)
+    nflog.save_log({"{}:{a}": old}, NOW - 300 * HOUR)
+    new = LogEntry(frozenset({shop}), frozenset({cart}), NOW)
+    nflog.save_log({"{}:{b}": new}, NOW - 120 * HOUR)
+    assert nflog.load_log() == {"{}:{b}": new}

@@ -219,3 +219,15 @@ deployment = sa.Table(
     sa.Index(None, "service", "started_at"),
 )
 """Deployments of services: annotations, remediation summaries and RCA input."""
+
+notification_log = sa.Table(
+    "notification_log",
+    metadata,
+    sa.Column("group_key", sa.Text(), primary_key=True),
+    sa.Column("firing", Json, nullable=False),
+    sa.Column("resolved", Json, nullable=False),
+    sa.Column("at", sa.BigInteger(), nullable=False),
+    sa.Index(None, "at"),
+)
+"""Alertmanager's ``nflog``: what each alert group was last notified with (label sets as
+lists of ``[name, value]`` pairs), so a restart does not notify an unchanged group again."""

@@ -18,11 +18,13 @@ and ``MuteStage`` (inhibition), with time passed in and no goroutines, timers or
   with nothing left sends nothing and records nothing, so the alerts notify once unmuted.
 - :meth:`Dispatcher.next_wakeup` is when :meth:`Dispatcher.due` next has work.
 
-Differences from Alertmanager, all for a single process without persistence: the notification
-log (``nflog``) lives in the group and is forgotten with it (upstream keys it by receiver and
-group key and keeps it for ``--data.retention``); a re-received alert replaces the stored one,
-keeping the earlier ``starts_at`` while the stored one is still firing (a reduced
-``types.Alert.Merge``).
+The notification log (``nflog``) is kept by group key: every sent flush carries its
+:class:`LogEntry` for the caller to persist, and a dispatcher built with ``log=`` (after a
+restart) dedups against it, so an unchanged group is not notified again before
+``repeat_interval``. Differences from Alertmanager: the log is keyed by group key alone
+(upstream adds the receiver integration; one group has one receiver here, and integrations
+share its outcome); a re-received alert replaces the stored one, keeping the earlier
+``starts_at`` while the stored one is still firing (a reduced ``types.Alert.Merge``).
 """
 
 from __future__ import annotations
@@ -94,10 +96,11 @@ class Flush:
     firing: tuple[Alert, ...]
     resolved: tuple[Alert, ...]
     route: Route
+    log: LogEntry | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class _LogEntry:
+class LogEntry:
     """What was last notified for a group (``nflogpb.Entry``)."""
 
     firing: frozenset[LabelPairs]
@@ -115,7 +118,7 @@ class _Group:
     next_at: Millis
     alerts: dict[LabelPairs, Alert] = field(default_factory=dict)
     flushed: bool = False
-    last: _LogEntry | None = None
+    last: LogEntry | None = None
 
 
 def group_key(route: Route, labels: LabelPairs) -> str:
@@ -125,7 +128,7 @@ def group_key(route: Route, labels: LabelPairs) -> str:
 
 
 def needs_update(
-    entry: _LogEntry | None,
+    entry: LogEntry | None,
     firing: frozenset[LabelPairs],
     resolved: frozenset[LabelPairs],
     repeat: Millis,
@@ -169,9 +172,11 @@ class Dispatcher:
             tracked for deduplication but not sent, and an all-resolved flush sends nothing.
         time_intervals: The named intervals routes refer to in ``mute_time_intervals`` and
             ``active_time_intervals``.
+        log: The notification log persisted before a restart, by group key: a group created
+            for one of these keys dedups against its entry.
     """
 
-    __slots__ = ("_alerts", "_groups", "_intervals", "_root", "_rules", "_send_resolved")
+    __slots__ = ("_alerts", "_groups", "_intervals", "_log", "_root", "_rules", "_send_resolved")
 
     def __init__(
         self,
@@ -180,8 +185,10 @@ class Dispatcher:
         inhibit_rules: Sequence[InhibitRule] = (),
         send_resolved: bool = True,
         time_intervals: Mapping[str, Sequence[TimeInterval]] | None = None,
+        log: Mapping[str, LogEntry] | None = None,
     ) -> None:
         self._root = root
+        self._log = dict(log or {})
         self._rules = tuple(inhibit_rules)
         self._send_resolved = send_resolved
         self._intervals = dict(time_intervals or {})
@@ -206,7 +213,9 @@ class Dispatcher:
         labels = tuple(sorted(route.opts.group_labels(alert.labels).items()))
         group = self._groups.get((route.id, labels))
         if group is None:
-            group = _Group(route, labels, group_key(route, labels), now + route.opts.group_wait)
+            key = group_key(route, labels)
+            group = _Group(route, labels, key, now + route.opts.group_wait)
+            group.last = self._log.pop(key, None)
             self._groups[(route.id, labels)] = group
         group.alerts[alert.fingerprint] = alert
         if not group.flushed and alert.starts_at + route.opts.group_wait < now:
@@ -270,12 +279,14 @@ class Dispatcher:
             send_resolved=self._send_resolved,
         ):
             return None
-        group.last = _LogEntry(firing_set, resolved_set, now)
+        group.last = LogEntry(firing_set, resolved_set, now)
         if not self._send_resolved:
             if not firing:
                 return None
             resolved = ()
-        return Flush(opts.receiver, group.key, group.labels, firing, resolved, group.route)
+        return Flush(
+            opts.receiver, group.key, group.labels, firing, resolved, group.route, group.last
+        )
 
     def _time_muted(self, route: Route, now: Millis) -> bool:
         """``TimeActiveStage`` and ``TimeMuteStage``: the route is muted at ``now``."""

@@ -1,4 +1,4 @@
-"""Silences, incidents with their timelines, and deployments.
+"""Silences, incidents with their timelines, deployments and the notification log.
 
 Revision ID: 0003
 Revises: 0002
@@ -25,7 +25,7 @@ _ROW_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
-    """Create ``silence``, ``incident``, ``incident_event`` and ``deployment``."""
+    """Create the silence, incident, incident_event, deployment and notification_log tables."""
     op.create_table(
         "silence",
         sa.Column("id", sa.Text(), nullable=False),
@@ -87,10 +87,21 @@ def upgrade() -> None:
         ["service", "started_at"],
         unique=False,
     )
+    op.create_table(
+        "notification_log",
+        sa.Column("group_key", sa.Text(), nullable=False),
+        sa.Column("firing", _JSON, nullable=False),
+        sa.Column("resolved", _JSON, nullable=False),
+        sa.Column("at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("group_key", name=op.f("pk_notification_log")),
+    )
+    op.create_index(op.f("ix_notification_log_at"), "notification_log", ["at"], unique=False)
 
 
 def downgrade() -> None:
-    """Drop the four tables."""
+    """Drop the five tables."""
+    op.drop_index(op.f("ix_notification_log_at"), table_name="notification_log")
+    op.drop_table("notification_log")
     op.drop_index(op.f("ix_deployment_service_started_at"), table_name="deployment")
     op.drop_table("deployment")
     op.drop_table("incident_event")
