@@ -13,7 +13,6 @@ from __future__ import annotations
 import importlib
 import json
 import sys
-import uuid
 from types import ModuleType
 from typing import Annotated, Any
 
@@ -21,15 +20,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from opsplane.app import oncall
 from opsplane.cli.generate import parse_period
 from opsplane.cli.slo import DEFAULT_DB, DbOption, parse_at
 from opsplane.domain import incidents as inc
 from opsplane.domain.duration import format_duration
-from opsplane.domain.remediation import Deployment
 from opsplane.domain.routing import parse_matcher
 from opsplane.domain.routing.matchers import Matcher
-from opsplane.domain.routing.silences import SilenceState, create, expire, listing
-from opsplane.errors import NotFoundError, UsageError
+from opsplane.domain.routing.silences import SilenceState
+from opsplane.errors import UsageError
+from opsplane.ports import Clock
 from opsplane.render.status import rfc3339
 from opsplane.types import Millis
 
@@ -43,9 +43,9 @@ def _wiring() -> ModuleType:
     return importlib.import_module("opsplane.cli.wiring")
 
 
-def _now() -> Millis:
-    clock: Any = _wiring().SystemClock()
-    return int(clock.now_ms())
+def _clock() -> Clock:
+    clock: Clock = _wiring().SystemClock()
+    return clock
 
 
 def parse_silence_matchers(args: list[str]) -> list[Matcher]:
@@ -73,22 +73,21 @@ def silence_add(
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Create a silence and print its id."""
-    now = _now()
-    starts_at = parse_at(start) if start else now
-    assert starts_at is not None
-    ends_at = parse_at(end) if end else starts_at + parse_period(duration)
+    clock = _clock()
+    starts_at = parse_at(start)
+    begin = clock.now_ms() if starts_at is None else starts_at
+    ends_at = parse_at(end) if end else begin + parse_period(duration)
     assert ends_at is not None
-    silence = create(
-        id=str(uuid.uuid4()),
-        matchers=parse_silence_matchers(matchers),
-        starts_at=starts_at,
-        ends_at=ends_at,
-        created_by=author,
-        comment=comment,
-        now=now,
-    )
     with _wiring().open_repository("silences", db) as silences:
-        silences.save_silence(silence)
+        silence = oncall.add_silence(
+            silences,
+            clock,
+            matchers=parse_silence_matchers(matchers),
+            starts_at=starts_at,
+            ends_at=ends_at,
+            created_by=author,
+            comment=comment,
+        )
     typer.echo(silence.id)
 
 
@@ -98,14 +97,8 @@ def silence_expire(
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """End silences now."""
-    now = _now()
     with _wiring().open_repository("silences", db) as silences:
-        found = [(i, silences.silence(i)) for i in ids]
-        missing = [i for i, s in found if s is None]
-        if missing:
-            raise NotFoundError(f"no silence with id {missing[0]!r}")
-        for _, silence in found:
-            silences.save_silence(expire(silence, now))
+        oncall.expire_silences(silences, _clock(), ids)
 
 
 @silence_app.command("query")
@@ -120,9 +113,10 @@ def silence_query(
     if state not in (None, "active", "pending", "expired"):
         raise UsageError(f"--state must be active, pending or expired, not {state!r}")
     chosen: SilenceState | None = state  # type: ignore[assignment]
-    now = _now()
+    clock = _clock()
+    now = clock.now_ms()
     with _wiring().open_repository("silences", db) as silences:
-        found = listing(silences.silences(), now, chosen)
+        found = oncall.list_silences(silences, clock, chosen)
     rows = [
         {
             "id": s.id,
@@ -166,7 +160,7 @@ def incident_show(
 ) -> None:
     """One incident and its timeline."""
     with _wiring().open_repository("incidents", db) as incidents:
-        incident = _get(incidents, incident_id)
+        incident = oncall.get_incident(incidents, incident_id)
     row = _incident_row(incident)
     if as_json:
         sys.stdout.write(json.dumps(row, indent=2) + "\n")
@@ -184,7 +178,7 @@ def incident_ack(
 ) -> None:
     """Acknowledge an open incident."""
     with _wiring().open_repository("incidents", db) as incidents:
-        incidents.save_incident(inc.acknowledge(_get(incidents, incident_id), _now(), by))
+        oncall.acknowledge_incident(incidents, _clock(), incident_id, by)
 
 
 @incident_app.command("resolve")
@@ -195,7 +189,7 @@ def incident_resolve(
 ) -> None:
     """Resolve an incident by hand."""
     with _wiring().open_repository("incidents", db) as incidents:
-        incidents.save_incident(inc.resolve(_get(incidents, incident_id), _now(), reason))
+        oncall.resolve_incident(incidents, _clock(), incident_id, reason)
 
 
 @deployment_app.command("record")
@@ -207,10 +201,15 @@ def deployment_record(
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Record a deployment (remediation summaries and incidents correlate with it)."""
-    started = parse_at(at) if at else _now()
-    assert started is not None
     with _wiring().open_repository("deployments", db) as deployments:
-        deployments.record_deployment(Deployment(service, version, started, author=author))
+        oncall.record_deployment(
+            deployments,
+            _clock(),
+            service=service,
+            version=version,
+            started_at=parse_at(at),
+            author=author,
+        )
 
 
 @deployment_app.command("list")
@@ -222,7 +221,7 @@ def deployment_list(
 ) -> None:
     """Deployments, newest first."""
     with _wiring().open_repository("deployments", db) as deployments:
-        found = deployments.deployments(_now() - parse_period(since), service)
+        found = deployments.deployments(_clock().now_ms() - parse_period(since), service)
     rows = [
         {
             "service": d.service,
@@ -233,13 +232,6 @@ def deployment_list(
         for d in found
     ]
     _print(rows, as_json, ("service", "version", "at", "author"))
-
-
-def _get(incidents: Any, incident_id: str) -> inc.Incident:
-    found: inc.Incident | None = incidents.incident(incident_id)
-    if found is None:
-        raise NotFoundError(f"no incident with id {incident_id!r}")
-    return found
 
 
 def _incident_row(incident: inc.Incident) -> dict[str, Any]:
