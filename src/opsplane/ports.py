@@ -201,3 +201,69 @@ class NotificationLog(Protocol):
     def save_log(self, entries: Mapping[str, LogEntry], retain_after: Millis) -> None:
         """Upsert ``entries``; drop entries last written before ``retain_after``."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSpec:
+    """A service spec as applied through the API: its namespace, name and source text."""
+
+    namespace: str
+    name: str
+    source: str
+    updated_at: Millis
+
+
+class SpecCatalog(Protocol):
+    """The service specs applied to a server."""
+
+    def put_spec(self, spec: StoredSpec) -> None:
+        """Insert or replace.
+
+        Raises:
+            ConflictError: another namespace owns a service of that name.
+        """
+        ...
+
+    def specs(self, namespace: str | None = None) -> list[StoredSpec]:
+        """Every spec, or those of one namespace, by name."""
+        ...
+
+    def delete_spec(self, namespace: str, name: str) -> bool:
+        """Remove a namespace's spec; ``False`` when there was none."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredToken:
+    """An API token as stored: never the secret, only its SHA-256."""
+
+    id: str
+    secret_sha256: str
+    namespace: str
+    read_only: bool
+    created_at: Millis
+    description: str = ""
+
+
+class TokenStore(Protocol):
+    """API bearer tokens."""
+
+    def add_token(self, token: StoredToken) -> None:
+        """Store a new token."""
+        ...
+
+    def token(self, token_id: str) -> StoredToken | None:
+        """One token by id, or ``None``."""
+        ...
+
+
+class Lease(Protocol):
+    """A named lease that elects one holder at a time (leader election between replicas)."""
+
+    def acquire(self, name: str, holder: str, now: Millis, ttl_ms: Millis) -> bool:
+        """Take or renew the lease until ``now + ttl_ms``; whether ``holder`` holds it."""
+        ...
+
+    def release(self, name: str, holder: str) -> None:
+        """Give the lease up if ``holder`` holds it."""
+        ...

@@ -102,6 +102,12 @@ class AlertPipeline:
         self._integrations = self.config.integrations()
         self._slos = {slo.id: (svc, slo) for svc in self.services for slo in svc.slos}
 
+    def update_services(self, services: Sequence[Service]) -> None:
+        """Evaluate a new set of services from now on (specs were applied or deleted)."""
+        with self._lock:
+            self.services = services
+            self._slos = {slo.id: (svc, slo) for svc in services for slo in svc.slos}
+
     def observe(self, tick: Tick) -> None:
         """Hand the tick's firing alerts, and those that resolved in it, to the dispatcher."""
         resolved_now = {(t.slo_id, t.key) for t in tick.transitions if t.to_state == "resolved"}

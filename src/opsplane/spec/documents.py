@@ -83,6 +83,11 @@ def read_documents(file: Path) -> tuple[list[Document], list[Problem]]:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return [], [Problem(name, "", f"cannot read file: {exc}")]
+    return documents_from_text(name, text)
+
+
+def documents_from_text(name: str, text: str) -> tuple[list[Document], list[Problem]]:
+    """Every non-empty YAML (or JSON) document of ``text``, reported as coming from ``name``."""
     try:
         raw = [d for d in yaml.safe_load_all(text) if d is not None]
     except yaml.YAMLError as exc:

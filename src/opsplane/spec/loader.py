@@ -14,7 +14,7 @@ from pathlib import Path
 from opsplane.domain.slo import Service
 from opsplane.errors import Problem
 from opsplane.spec import openslo_v1, openslo_v1alpha, opsplane_v1, sloth
-from opsplane.spec.documents import Document, expand_paths, read_documents
+from opsplane.spec.documents import Document, documents_from_text, expand_paths, read_documents
 from opsplane.spec.parsed import Parsed
 from opsplane.spec.rules import check_service, duplicate_problems
 
@@ -49,13 +49,26 @@ class LoadResult:
 def load_paths(paths: Sequence[str | Path], *, allow_duplicates: bool = False) -> LoadResult:
     """Read, parse and check every spec file under ``paths``."""
     files, problems = expand_paths(paths)
-    result = LoadResult(problems=problems)
+    return _load([(str(file), read_documents(file)) for file in files], problems, allow_duplicates)
+
+
+def load_texts(sources: Sequence[tuple[str, str]], *, allow_duplicates: bool = False) -> LoadResult:
+    """Parse and check specs given as ``(name, YAML or JSON text)`` (the API's request bodies)."""
+    read = [(name, documents_from_text(name, text)) for name, text in sources]
+    return _load(read, [], allow_duplicates)
+
+
+def _load(
+    read: Sequence[tuple[str, tuple[list[Document], list[Problem]]]],
+    problems: list[Problem],
+    allow_duplicates: bool,
+) -> LoadResult:
+    result = LoadResult(problems=list(problems))
     openslo: list[Document] = []
-    for file in files:
-        docs, read_problems = read_documents(file)
+    for name, (docs, read_problems) in read:
         result.problems += read_problems
         if not docs and not read_problems:
-            result.problems.append(Problem(str(file), "", "file holds no spec document"))
+            result.problems.append(Problem(name, "", "file holds no spec document"))
         for doc in docs:
             if _is_openslo_v1(doc):
                 openslo.append(doc)

@@ -231,3 +231,39 @@ notification_log = sa.Table(
 )
 """Alertmanager's ``nflog``: what each alert group was last notified with (label sets as
 lists of ``[name, value]`` pairs), so a restart does not notify an unchanged group again."""
+
+service_spec = sa.Table(
+    "service_spec",
+    metadata,
+    sa.Column("name", sa.Text(), primary_key=True),
+    sa.Column("namespace", sa.Text(), nullable=False),
+    sa.Column("source", sa.Text(), nullable=False),
+    sa.Column("updated_at", sa.BigInteger(), nullable=False),
+    sa.Index(None, "namespace"),
+)
+"""Applied service specs as submitted (YAML or JSON text), one per service name.
+
+Service names are unique across namespaces, because SLO ids (``<service>-<slo>``) key the
+evaluation state; applying a name another namespace owns is a conflict.
+"""
+
+api_token = sa.Table(
+    "api_token",
+    metadata,
+    sa.Column("id", sa.Text(), primary_key=True),
+    sa.Column("secret_sha256", sa.Text(), nullable=False),
+    sa.Column("namespace", sa.Text(), nullable=False),
+    sa.Column("read_only", sa.Boolean(), nullable=False),
+    sa.Column("created_at", sa.BigInteger(), nullable=False),
+    sa.Column("description", sa.Text(), nullable=False),
+)
+"""API bearer tokens: only the SHA-256 of the secret part is stored."""
+
+leader_lease = sa.Table(
+    "leader_lease",
+    metadata,
+    sa.Column("name", sa.Text(), primary_key=True),
+    sa.Column("holder", sa.Text(), nullable=False),
+    sa.Column("expires_at", sa.BigInteger(), nullable=False),
+)
+"""Leases that elect one replica for singleton work (evaluation and alert routing)."""

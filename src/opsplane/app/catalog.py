@@ -1,0 +1,99 @@
+"""The services a server evaluates: specs applied, listed and deleted per namespace.
+
+A spec is validated exactly as ``opsplane validate`` validates a file, then stored as
+submitted. It must describe one service; its ``metadata.namespace``, when given, must be the
+caller's namespace. The service's name is unique across namespaces (SLO ids key the state).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from opsplane.domain.slo import Service
+from opsplane.errors import NotFoundError, Problem, SpecError
+from opsplane.ports import Clock, SpecCatalog, StoredSpec
+from opsplane.spec import load_texts
+
+NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+DEFAULT_NAMESPACE = "default"
+
+
+def check_namespace(namespace: str) -> None:
+    """A namespace is a DNS label (``payments``, ``team-7``), as in Kubernetes.
+
+    Raises:
+        SpecError: it is not.
+    """
+    if not NAMESPACE.match(namespace):
+        msg = "must be a DNS label: lowercase letters, digits and '-', at most 63 characters"
+        raise SpecError([Problem("namespace", "", f"{namespace!r} {msg}")])
+
+
+def parse_spec(source: str, name: str = "request") -> Service:
+    """The one service a spec text describes.
+
+    Raises:
+        SpecError: the spec is invalid, or describes no service or several.
+    """
+    loaded = load_texts([(name, source)])
+    if loaded.problems:
+        raise SpecError(loaded.problems)
+    if len(loaded.services) != 1:
+        count = len(loaded.services)
+        raise SpecError([Problem(name, "", f"expected one service per spec, found {count}")])
+    return loaded.services[0]
+
+
+def apply_spec(catalog: SpecCatalog, clock: Clock, namespace: str, source: str) -> Service:
+    """Validate and store a spec in ``namespace``; the service it describes.
+
+    Raises:
+        SpecError: the spec is invalid or names another namespace.
+        ConflictError: another namespace owns a service of that name.
+    """
+    check_namespace(namespace)
+    service = parse_spec(source)
+    declared = service.namespace
+    if declared not in (DEFAULT_NAMESPACE, namespace):
+        msg = f"is {declared!r}, but this request is for namespace {namespace!r}"
+        raise SpecError([Problem("request", "metadata.namespace", msg)])
+    catalog.put_spec(StoredSpec(namespace, service.name, source, clock.now_ms()))
+    return replace(service, namespace=namespace)
+
+
+def services(catalog: SpecCatalog, namespace: str | None = None) -> list[Service]:
+    """The services of every stored spec (of one namespace), each in its stored namespace."""
+    return [_service(spec) for spec in catalog.specs(namespace)]
+
+
+def service(catalog: SpecCatalog, namespace: str, name: str) -> Service:
+    """One service of a namespace.
+
+    Raises:
+        NotFoundError: the namespace has no service of that name (whoever else may have one).
+    """
+    for spec in catalog.specs(namespace):
+        if spec.name == name:
+            return _service(spec)
+    raise NotFoundError(f"no service {name!r} in namespace {namespace!r}")
+
+
+def delete_service(catalog: SpecCatalog, namespace: str, name: str) -> None:
+    """Remove a namespace's service.
+
+    Raises:
+        NotFoundError: the namespace has no service of that name.
+    """
+    if not catalog.delete_spec(namespace, name):
+        raise NotFoundError(f"no service {name!r} in namespace {namespace!r}")
+
+
+def _service(spec: StoredSpec) -> Service:
+    return replace(parse_spec(spec.source, spec.name), namespace=spec.namespace)
+
+
+def slo_ids(services_: Sequence[Service]) -> set[str]:
+    """The SLO ids of ``services_``."""
+    return {slo.id for s in services_ for slo in s.slos}

@@ -1,0 +1,293 @@
+"""What a server runs: the state database, the metric store, the evaluator and the notifier.
+
+:class:`Runtime` is the composition root of ``opsplane serve``. It opens every adapter on one
+database engine, applies migrations, loads the specs of ``--config DIR`` into the catalog and
+runs two threads:
+
+- the **evaluator** ticks every interval (aligned, as Prometheus aligns rule evaluation). Each
+  tick it takes or renews the ``evaluator`` lease; only the replica holding it scrapes,
+  evaluates and feeds the alerting pipeline, so replicas on one PostgreSQL never evaluate or
+  route twice. A replica that loses the lease stops at its next tick; one that takes it over
+  restores alert states and the notification log from the database.
+- the **notifier** flushes due alert groups and delivers the outbox. Delivery runs on every
+  replica: the outbox's row claims (``SKIP LOCKED``) keep two replicas from sending one row.
+
+:meth:`Runtime.stop` ends both loops between steps (a tick or a delivery is never cut in half),
+releases the lease so another replica takes over at once, and closes the adapters.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from opsplane.adapters.metricstore import MetricStore
+from opsplane.adapters.notify import http_client
+from opsplane.adapters.notify.factory import build_receivers
+from opsplane.adapters.scrape import HttpScraper
+from opsplane.adapters.sql import SqlStateStore
+from opsplane.adapters.sql.deployments import SqlDeployments
+from opsplane.adapters.sql.incidents import SqlIncidents
+from opsplane.adapters.sql.nflog import SqlNotificationLog
+from opsplane.adapters.sql.outbox import SqlOutbox
+from opsplane.adapters.sql.server import SqlLease, SqlSpecs, SqlTokens
+from opsplane.adapters.sql.silences import SqlSilences
+from opsplane.app import catalog
+from opsplane.app.alerting import AlertingStores, AlertPipeline, Links
+from opsplane.app.engine import Engine, Tick
+from opsplane.app.events import EventIngest
+from opsplane.app.notifier import Notifier
+from opsplane.app.scheduler import Scheduler
+from opsplane.app.scrape import targets
+from opsplane.domain.duration import DAY
+from opsplane.domain.evaluation import SLOStatus
+from opsplane.domain.notify import SECOND
+from opsplane.domain.routing.config import AlertmanagerConfig
+from opsplane.domain.routing.route import Route, RouteConfig
+from opsplane.domain.slo import Service
+from opsplane.errors import SpecError
+from opsplane.ports import StoredSpec
+from opsplane.spec import load_paths
+from opsplane.spec.alertmanager_config import load_alertmanager_config
+from opsplane.types import Millis
+
+logger = logging.getLogger(__name__)
+LEASE = "evaluator"
+
+
+class SystemClock:
+    """Wall-clock time."""
+
+    def now_ms(self) -> Millis:
+        """Unix epoch milliseconds."""
+        return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    """How ``opsplane serve`` runs.
+
+    Attributes:
+        db_url: The state database.
+        metrics_dir: The embedded metric store's directory.
+        config_dir: Specs applied at start (each to its ``metadata.namespace``).
+        alerting: An Alertmanager configuration that routes the alerts; ``None`` still opens
+            incidents for pages but notifies no one.
+        interval_ms: The evaluation interval.
+        default_period: The period of SLOs that name none.
+        external_url: This server's URL (links in notifications).
+        lease_ttl_ms: How long the evaluator lease lasts without renewal.
+    """
+
+    db_url: str
+    metrics_dir: Path
+    config_dir: Path | None = None
+    alerting: Path | None = None
+    interval_ms: Millis = 60 * SECOND
+    default_period: Millis = 30 * DAY
+    external_url: str = ""
+    lease_ttl_ms: Millis | None = None
+
+    @property
+    def lease_ms(self) -> Millis:
+        """The lease length: three intervals, at least 10 s."""
+        return self.lease_ttl_ms or max(3 * self.interval_ms, 10 * SECOND)
+
+
+NULL_ROUTING = AlertmanagerConfig(
+    Route.build(RouteConfig(receiver="null", group_by=("alertname", "sloth_service"))),
+    RouteConfig(receiver="null"),
+)
+"""Without ``--alerting``: one group per alert and service, and no receiver integrations."""
+
+
+@dataclass
+class Health:
+    """What ``/readyz`` and ``/metrics`` report about the loops."""
+
+    last_tick_at: Millis | None = None
+    last_tick_wall_ms: Millis | None = None
+    last_tick_duration_s: float | None = None
+    leader: bool = False
+    ticks: int = 0
+    tick_errors: int = 0
+
+
+@dataclass
+class Runtime:
+    """The running server's parts; :meth:`open`, :meth:`start`, then :meth:`stop`."""
+
+    settings: ServerSettings
+    clock: SystemClock = field(default_factory=SystemClock)
+    holder: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    health: Health = field(default_factory=Health)
+
+    def open(self) -> None:
+        """Open the database (migrating it) and the metric store; load ``config_dir``."""
+        self.state = SqlStateStore.open(self.settings.db_url)
+        engine = self.state.engine
+        self.outbox = SqlOutbox(engine)
+        self.incidents = SqlIncidents(engine)
+        self.silences = SqlSilences(engine)
+        self.deployments = SqlDeployments(engine)
+        self.specs = SqlSpecs(engine)
+        self.tokens = SqlTokens(engine)
+        self.lease = SqlLease(engine)
+        self.store = MetricStore.open(self.settings.metrics_dir)
+        self.events = EventIngest(self.store, self._last_value, self.clock)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._services_lock = threading.Lock()
+        self._services: list[Service] | None = None
+        self._latest: dict[str, SLOStatus] = {}
+        if self.settings.config_dir is not None:
+            self._apply_config_dir(self.settings.config_dir)
+        routing = self.settings.alerting
+        self.routing = load_alertmanager_config(routing) if routing else NULL_ROUTING
+        self._client = http_client()
+        self.receivers = build_receivers(self.routing, self._client, self.clock, file=str(routing))
+        stores = AlertingStores(
+            self.outbox, self.incidents, self.silences, self.deployments, SqlNotificationLog(engine)
+        )
+        links = Links(self.settings.external_url, _dashboard(self.settings.external_url))
+        self.pipeline = AlertPipeline(self.services(), self.routing, stores, links)
+        self.notifier = Notifier(self.pipeline, self.outbox, self.receivers, self.clock)
+
+    def _apply_config_dir(self, directory: Path) -> None:
+        loaded = load_paths([directory])
+        if loaded.problems:
+            raise SpecError(loaded.problems)
+        now = self.clock.now_ms()
+        for parsed in loaded.parsed:
+            service = parsed.service
+            source = Path(parsed.doc.file).read_text(encoding="utf-8")
+            namespace = service.namespace or catalog.DEFAULT_NAMESPACE
+            catalog.check_namespace(namespace)
+            self.specs.put_spec(StoredSpec(namespace, service.name, source, now))
+
+    def _last_value(self, labels: tuple[tuple[str, str], ...]) -> tuple[Millis, float] | None:
+        timestamps, values = self.store.read(labels)
+        if len(timestamps) == 0:
+            return None
+        return int(timestamps[-1]), float(values[-1])
+
+    # --- services ------------------------------------------------------------------------
+
+    def services(self, namespace: str | None = None) -> list[Service]:
+        """The applied services (of one namespace), parsed once per catalog change."""
+        with self._services_lock:
+            if self._services is None:
+                self._services = catalog.services(self.specs)
+            found = self._services
+        return [s for s in found if namespace is None or s.namespace == namespace]
+
+    def catalog_changed(self) -> None:
+        """Specs were applied or deleted: re-read them at the next use and tick."""
+        with self._services_lock:
+            self._services = None
+
+    def latest_statuses(self, namespace: str) -> list[SLOStatus]:
+        """The latest status of every SLO of ``namespace``, by SLO id."""
+        ids = catalog.slo_ids(self.services(namespace))
+        latest = self._latest if self.health.leader else {}
+        if not latest or not ids <= latest.keys():
+            latest = {s.slo_id: s for s in self.state.latest_statuses()}
+        return sorted((latest[i] for i in ids if i in latest), key=lambda s: s.slo_id)
+
+    # --- loops ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the evaluator and notifier threads."""
+        for target, name in ((self._evaluate_loop, "evaluator"), (self._notify_loop, "notifier")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def evaluator_alive(self) -> bool:
+        """The evaluator thread runs, and (when leader) ticked within two intervals."""
+        if not self._threads or not self._threads[0].is_alive():
+            return False
+        leader: bool = self.health.leader
+        last = self.health.last_tick_wall_ms
+        if not leader or last is None:
+            return True
+        return bool(self.clock.now_ms() - last <= 2 * self.settings.interval_ms + 5 * SECOND)
+
+    def _evaluate_loop(self) -> None:
+        interval = self.settings.interval_ms
+        scheduler: Scheduler | None = None
+        version: list[Service] | None = None
+        with HttpScraper() as scraper:
+            due = (self.clock.now_ms() // interval + 1) * interval
+            while not self._stop.wait(max(due - self.clock.now_ms(), 0) / 1000):
+                try:
+                    if self.lease.acquire(
+                        LEASE, self.holder, self.clock.now_ms(), self.settings.lease_ms
+                    ):
+                        services = self.services()
+                        if scheduler is None or services is not version:
+                            scheduler, version = self._scheduler(services, scraper), services
+                        self.health.leader = True
+                        self._tick(scheduler, due)
+                    else:
+                        self.health.leader, scheduler = False, None
+                except Exception:
+                    self.health.tick_errors += 1
+                    logger.exception("evaluation tick failed")
+                due = max(due + interval, (self.clock.now_ms() // interval) * interval)
+
+    def _scheduler(self, services: Sequence[Service], scraper: HttpScraper) -> Scheduler:
+        engine = Engine(
+            services, self.store, state=self.state, default_period=self.settings.default_period
+        )
+        self.pipeline.update_services(services)
+        return Scheduler(
+            engine,
+            self.clock,
+            self.settings.interval_ms,
+            targets(services),
+            scraper,
+            self.store,
+            on_tick=self._on_tick,
+        )
+
+    def _tick(self, scheduler: Scheduler, at: Millis) -> None:
+        started = time.perf_counter()
+        scheduler.run_once(at)
+        self.health.last_tick_duration_s = time.perf_counter() - started
+        self.health.last_tick_at = at
+        self.health.last_tick_wall_ms = self.clock.now_ms()
+        self.health.ticks += 1
+
+    def _on_tick(self, tick: Tick) -> None:
+        self._latest = {s.slo_id: s for s in tick.statuses}
+        self.notifier.on_tick(tick)
+
+    def _notify_loop(self) -> None:
+        self.notifier.run(self._stop)
+
+    def stop(self) -> None:
+        """Stop the loops between steps, release the lease and close everything."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        try:
+            self.lease.release(LEASE, self.holder)
+        except Exception:  # closing must go on
+            logger.exception("could not release the evaluator lease")
+        for receiver in self.receivers.values():
+            close = getattr(receiver, "close", None)
+            if close is not None:
+                close()
+        self._client.close()
+        self.store.close()
+        self.state.close()
+
+
+def _dashboard(external_url: str) -> str:
+    return f"{external_url.rstrip('/')}/ui/slos/{{slo_id}}" if external_url else ""
