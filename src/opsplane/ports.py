@@ -174,8 +174,10 @@ class IncidentStore(Protocol):
         """One incident, or ``None``."""
         ...
 
-    def incidents(self, *, unresolved_only: bool = False, limit: int = 100) -> list[Incident]:
-        """Incidents, newest opened first."""
+    def incidents(
+        self, *, unresolved_only: bool = False, limit: int = 100, namespace: str | None = None
+    ) -> list[Incident]:
+        """Incidents (of one namespace), newest opened first."""
         ...
 
 

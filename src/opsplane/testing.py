@@ -217,9 +217,16 @@ class InMemoryIncidents:
         """One incident, or ``None``."""
         return self.by_id.get(incident_id)
 
-    def incidents(self, *, unresolved_only: bool = False, limit: int = 100) -> list[Incident]:
+    def incidents(
+        self, *, unresolved_only: bool = False, limit: int = 100, namespace: str | None = None
+    ) -> list[Incident]:
         """Newest opened first."""
-        found = [i for i in self.by_id.values() if not unresolved_only or i.resolved_at is None]
+        found = [
+            i
+            for i in self.by_id.values()
+            if (not unresolved_only or i.resolved_at is None)
+            and (namespace is None or i.namespace == namespace)
+        ]
         found.sort(key=lambda i: (i.opened_at, i.id), reverse=True)
         return found[: max(limit, 0)]
 

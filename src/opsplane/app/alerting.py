@@ -187,6 +187,7 @@ class AlertPipeline:
                 severity=severity,
                 at=fired_at,
                 new_id=self.new_id(),
+                namespace=_common(flush.firing, "namespace"),
             )
             for line in _correlated(flush.firing, deployments, fired_at):
                 incident = inc.record(incident, now, "deployment_correlated", line)
@@ -205,6 +206,12 @@ class AlertPipeline:
         if sent_to:
             incident = inc.record(incident, now, "notified", ", ".join(sent_to))
         self.stores.incidents.save_incident(incident)
+
+
+def _common(alerts: Sequence[Alert], label: str) -> str:
+    """The value of ``label`` that all ``alerts`` share, else ``""``."""
+    values = {a.labels.get(label, "") for a in alerts}
+    return values.pop() if len(values) == 1 else ""
 
 
 def _mentions(incident: inc.Incident, alertname: str) -> bool:

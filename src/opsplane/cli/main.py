@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from opsplane.cli import alerts, generate, incidents, slo, validate
+from opsplane.cli import alerts, generate, incidents, server, slo, validate
 from opsplane.cli.output import print_error
 from opsplane.errors import OpsplaneError
 
@@ -30,6 +30,8 @@ app.add_typer(alerts.app, name="alerts")
 app.add_typer(incidents.silence_app, name="silence")
 app.add_typer(incidents.incident_app, name="incident")
 app.add_typer(incidents.deployment_app, name="deployment")
+app.command("serve")(server.serve)
+app.add_typer(server.token_app, name="token")
 
 EX_SOFTWARE = 70  # sysexits.h: internal software error
 

@@ -32,7 +32,7 @@ class TimelineEvent:
 
 @dataclass(frozen=True, slots=True)
 class Incident:
-    """An incident for one alert group (Alertmanager's group key)."""
+    """An incident for one alert group (Alertmanager's group key), in its alerts' namespace."""
 
     id: str
     group_key: str
@@ -42,6 +42,7 @@ class Incident:
     timeline: tuple[TimelineEvent, ...]
     acknowledged_at: Millis | None = None
     resolved_at: Millis | None = None
+    namespace: str = ""
 
     @property
     def state(self) -> Literal["open", "acknowledged", "resolved"]:
@@ -64,15 +65,15 @@ def open_or_join(
     severity: str,
     at: Millis,
     new_id: str,
+    namespace: str = "",
 ) -> tuple[Incident, bool]:
     """The incident a firing page belongs to, and whether it was just opened."""
     for incident in incidents:
         if incident.group_key == group_key and incident.state != "resolved":
             joined = _event(incident, at, "joined", f"{alert} fired")
             return replace(joined, severity=min(joined.severity, severity)), False
-    opened = Incident(
-        new_id, group_key, alert, severity, at, (TimelineEvent(at, "fired", f"{alert} fired"),)
-    )
+    fired = (TimelineEvent(at, "fired", f"{alert} fired"),)
+    opened = Incident(new_id, group_key, alert, severity, at, fired, namespace=namespace)
     return opened, True
 
 

@@ -40,9 +40,14 @@ class SLOContext:
         return self.slo.runbook or self.service.runbook
 
 
-def alert_labels(slo: SLO, alert: AlertStatus) -> dict[str, str]:
-    """The labels of the Prometheus alert the generated rule would fire for ``alert``."""
+def alert_labels(slo: SLO, alert: AlertStatus, namespace: str = "") -> dict[str, str]:
+    """The labels of the Prometheus alert the generated rule would fire for ``alert``.
+
+    ``namespace`` (the service's) is added as a label when given, so routes can group and
+    silences can match by tenant.
+    """
     labels = {
+        **({"namespace": namespace} if namespace else {}),
         "sloth_id": slo.id,
         "sloth_service": slo.service,
         "sloth_slo": slo.name,
@@ -71,7 +76,8 @@ def slo_alert(context: SLOContext, alert: AlertStatus) -> Alert | None:
         "summary": f"{slo.service} {slo.name} SLO error budget burn rate is too fast.",
         **({"runbook_url": context.runbook} if context.runbook else {}),
     }
-    return Alert(alert_labels(slo, alert), alert.fired_at, ends_at, annotations)
+    labels = alert_labels(slo, alert, context.service.namespace)
+    return Alert(labels, alert.fired_at, ends_at, annotations)
 
 
 def most_urgent(severities: Sequence[str]) -> Severity:

@@ -100,7 +100,7 @@ class ServerSettings:
 
 
 NULL_ROUTING = AlertmanagerConfig(
-    Route.build(RouteConfig(receiver="null", group_by=("alertname", "sloth_service"))),
+    Route.build(RouteConfig(receiver="null", group_by=("namespace", "alertname", "sloth_service"))),
     RouteConfig(receiver="null"),
 )
 """Without ``--alerting``: one group per alert and service, and no receiver integrations."""

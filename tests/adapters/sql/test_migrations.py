@@ -132,7 +132,10 @@ def test_several_processes_opening_a_fresh_database_at_once_all_succeed(db_url: 
     [
         "env.py",
         "script.py.mako",
-        *(f"versions/{v}.py" for v in ("0001_engine_state", "0002_outbox", "0003_incidents", "0004_server")),
+        *(
+            f"versions/{v}.py"
+            for v in ("0001_engine_state", "0002_outbox", "0003_incidents", "0004_server")
+        ),
     ],
     ids=lambda name: f"the package ships migrations/{name}",
 )

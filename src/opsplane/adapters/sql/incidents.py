@@ -48,6 +48,7 @@ class SqlIncidents(SqlRepository):
             "opened_at": incident.opened_at,
             "acknowledged_at": incident.acknowledged_at,
             "resolved_at": incident.resolved_at,
+            "namespace": incident.namespace,
         }
         with write_transaction(self._engine) as connection:
             stored = _event_count(connection, incident.id)
@@ -67,12 +68,16 @@ class SqlIncidents(SqlRepository):
         found = self._load(select(incident_table).where(incident_table.c.id == incident_id))
         return found[0] if found else None
 
-    def incidents(self, *, unresolved_only: bool = False, limit: int = 100) -> list[Incident]:
-        """Incidents, newest opened first."""
+    def incidents(
+        self, *, unresolved_only: bool = False, limit: int = 100, namespace: str | None = None
+    ) -> list[Incident]:
+        """Incidents (of one namespace), newest opened first."""
         t = incident_table
         query = select(t).order_by(t.c.opened_at.desc(), t.c.id.desc()).limit(max(limit, 0))
         if unresolved_only:
             query = query.where(t.c.resolved_at.is_(None))
+        if namespace is not None:
+            query = query.where(t.c.namespace == namespace)
         return self._load(query)
 
     def _load(self, query: Any) -> list[Incident]:
@@ -114,4 +119,5 @@ def _incident(row: Row, timeline: Sequence[TimelineEvent]) -> Incident:
         timeline=tuple(timeline),
         acknowledged_at=row["acknowledged_at"],
         resolved_at=row["resolved_at"],
+        namespace=row["namespace"],
     )

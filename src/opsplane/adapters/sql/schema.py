@@ -186,6 +186,7 @@ incident = sa.Table(
     sa.Column("opened_at", sa.BigInteger(), nullable=False),
     sa.Column("acknowledged_at", sa.BigInteger(), nullable=True),
     sa.Column("resolved_at", sa.BigInteger(), nullable=True),
+    sa.Column("namespace", sa.Text(), nullable=False, server_default=""),
     sa.Index(None, "group_key", "resolved_at"),
     sa.Index(None, "opened_at"),
 )

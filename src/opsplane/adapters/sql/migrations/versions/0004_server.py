@@ -1,4 +1,4 @@
-"""The server's tables: applied specs, API tokens and the leader lease.
+"""The server's tables: applied specs, API tokens, the leader lease; incident namespaces.
 
 Revision ID: 0004
 Revises: 0003
@@ -21,7 +21,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Create ``service_spec``, ``api_token`` and ``leader_lease``."""
+    """Create ``service_spec``, ``api_token``, ``leader_lease``; incidents get a namespace."""
+    with op.batch_alter_table("incident") as batch:
+        batch.add_column(sa.Column("namespace", sa.Text(), nullable=False, server_default=""))
     op.create_table(
         "service_spec",
         sa.Column("name", sa.Text(), nullable=False),
@@ -51,7 +53,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop the three tables."""
+    """Drop the three tables and the incident namespace."""
+    with op.batch_alter_table("incident") as batch:
+        batch.drop_column("namespace")
     op.drop_table("leader_lease")
     op.drop_table("api_token")
     op.drop_index(op.f("ix_service_spec_namespace"), table_name="service_spec")

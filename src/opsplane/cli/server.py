@@ -1,0 +1,60 @@
+"""``opsplane serve`` and ``opsplane token create``."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from types import ModuleType
+from typing import Annotated
+
+import typer
+
+from opsplane.cli.generate import parse_period
+from opsplane.cli.slo import DEFAULT_DB, DbOption, MetricsOption
+
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+
+
+def _server() -> ModuleType:
+    """The server's wiring, imported only by the commands that run it (FastAPI is heavy)."""
+    return importlib.import_module("opsplane.cli.serving")
+
+
+def serve(
+    db: DbOption = DEFAULT_DB,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Directory of specs applied at start.")
+    ] = None,
+    alerting: Annotated[
+        Path | None, typer.Option("--alerting", help="Alertmanager configuration for alerts.")
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8080,
+    interval: Annotated[str, typer.Option("--interval", help="Evaluation interval.")] = "1m",
+    external_url: Annotated[
+        str, typer.Option("--external-url", help="The URL users reach this server at.")
+    ] = "",
+    metrics_dir: MetricsOption = None,
+) -> None:
+    """Run the API, the console and the evaluator until SIGTERM or Ctrl-C."""
+    _server().serve(
+        db_url=db,
+        config_dir=config,
+        alerting=alerting,
+        host=host,
+        port=port,
+        interval_ms=parse_period(interval),
+        external_url=external_url or f"http://{host}:{port}",
+        metrics_dir=metrics_dir,
+    )
+
+
+@token_app.command("create")
+def token_create(
+    namespace: Annotated[str, typer.Option("--namespace", help="The token's namespace.")],
+    read_only: Annotated[bool, typer.Option("--read-only", help="May only read.")] = False,
+    description: Annotated[str, typer.Option("--description", help="What it is for.")] = "",
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Create an API token and print it (it is shown only once)."""
+    typer.echo(_server().create_token(db, namespace, read_only, description))
