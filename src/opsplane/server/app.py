@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from opsplane import __version__
 from opsplane.server import observability, problems
+from opsplane.server.console import routes as console
 from opsplane.server.routes import ingest, oncall, services
 from opsplane.server.runtime import Runtime
 
@@ -40,6 +41,6 @@ def create_app(runtime: Runtime, *, start: bool = True) -> FastAPI:
     app.state.runtime = runtime
     problems.install(app)
     observability.install(app, runtime)
-    for router in (services.router, ingest.router, oncall.router):
+    for router in (services.router, ingest.router, oncall.router, console.router):
         app.include_router(router)
     return app
