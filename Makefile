@@ -2,7 +2,7 @@ PYTHON ?= python3
 OUT ?= out
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint typecheck bench
+.PHONY: help install run generate test lint typecheck bench
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -10,7 +10,10 @@ help: ## Show this help
 install: ## Install opsplane with its dev tools into the current Python
 	$(PYTHON) -m pip install -e '.[dev]'
 
-run: install ## The main job: generate rules and dashboards for examples/ into $(OUT)/
+run: install ## The main job: the demo (server, console, three simulated services); Ctrl-C stops
+	$(PYTHON) -m opsplane demo
+
+generate: install ## Generate rules and dashboards for examples/ into $(OUT)/
 	$(PYTHON) -m opsplane generate prometheus examples -o $(OUT)/prometheus
 	$(PYTHON) -m opsplane generate grafana examples -o $(OUT)/grafana
 	@echo "Prometheus rules in $(OUT)/prometheus, Grafana dashboards in $(OUT)/grafana"

@@ -31,6 +31,7 @@ app.add_typer(incidents.silence_app, name="silence")
 app.add_typer(incidents.incident_app, name="incident")
 app.add_typer(incidents.deployment_app, name="deployment")
 app.command("serve")(server.serve)
+app.command("demo")(server.demo)
 app.add_typer(server.token_app, name="token")
 
 EX_SOFTWARE = 70  # sysexits.h: internal software error

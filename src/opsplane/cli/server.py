@@ -58,3 +58,11 @@ def token_create(
 ) -> None:
     """Create an API token and print it (it is shown only once)."""
     typer.echo(_server().create_token(db, namespace, read_only, description))
+
+
+def demo(
+    port: Annotated[int, typer.Option("--port", help="Port for the console and API.")] = 8080,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+) -> None:
+    """A server with three simulated services; one burns and pages. Ctrl-C stops it."""
+    importlib.import_module("opsplane.cli.demo").demo(port=port, host=host)
