@@ -4,7 +4,8 @@
 - ``/readyz``: the database answers a query and the evaluator loop is alive (readiness); 503
   with the failing checks otherwise.
 - ``/metrics``: Prometheus text from ``prometheus-client``: request counts and latency by route
-  template, evaluation duration, lag and leadership, outbox depth by state, ingested events.
+  template, evaluation duration, lag and leadership, outbox depth by state, and the samples
+  ingested into the embedded store (their rate is the ingest rate).
 - Every request gets an ``X-Request-Id`` (the caller's, or a new one) that is echoed back and
   bound to the structured log line of the request, with the tenant once authenticated.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -27,6 +28,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 from sqlalchemy import text
 
 from opsplane.server.runtime import Runtime
@@ -54,12 +57,7 @@ class ServerMetrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=r,
         )
-        self.events = Counter(
-            "opsplane_ingested_events_total",
-            "Events and samples stored through the API.",
-            ["kind"],
-            registry=r,
-        )
+        r.register(_StoreCollector(runtime))
         health = runtime.health
         Gauge(
             "opsplane_evaluation_duration_seconds",
@@ -82,6 +80,25 @@ class ServerMetrics:
         )
         for state in ("pending", "sending", "sent", "dead"):
             depth.labels(state).set_function(_outbox_count(runtime, state))
+
+
+class _StoreCollector(Collector):
+    """The embedded metric store's cumulative ingest counts (rate() gives the ingest rate)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    def collect(self) -> Iterator[Metric]:
+        stats = self._runtime.store.stats
+        family = CounterMetricFamily(
+            "opsplane_ingested_samples",
+            "Samples offered to the embedded metric store (pushed events, OpenMetrics, scrapes).",
+            labels=["outcome"],
+        )
+        family.add_metric(["stored"], stats.appended)
+        for outcome in ("out_of_order", "duplicate", "out_of_bounds"):
+            family.add_metric([outcome], getattr(stats, outcome))
+        yield family
 
 
 def _lag(runtime: Runtime) -> float:
