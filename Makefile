@@ -8,7 +8,7 @@ help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 install: ## Install opsplane with its dev tools into the current Python
-	$(PYTHON) -m pip install -e '.[dev]'
+	$(PYTHON) -m pip install -e '.[dev,otel]'
 
 run: install ## The main job: the demo (server, console, three simulated services); Ctrl-C stops
 	$(PYTHON) -m opsplane demo

@@ -35,6 +35,13 @@ def serve(
         str, typer.Option("--external-url", help="The URL users reach this server at.")
     ] = "",
     metrics_dir: MetricsOption = None,
+    otlp_endpoint: Annotated[
+        str,
+        typer.Option(
+            "--otlp-endpoint",
+            help="Export traces over OTLP/HTTP (default: off, or OTEL_EXPORTER_OTLP_ENDPOINT).",
+        ),
+    ] = "",
 ) -> None:
     """Run the API, the console and the evaluator until SIGTERM or Ctrl-C."""
     _server().serve(
@@ -46,6 +53,7 @@ def serve(
         interval_ms=parse_period(interval),
         external_url=external_url or f"http://{host}:{port}",
         metrics_dir=metrics_dir,
+        otlp_endpoint=otlp_endpoint,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import uvicorn
@@ -12,6 +13,7 @@ from opsplane.cli.wiring import SystemClock, metrics_dir_for
 from opsplane.server.app import create_app
 from opsplane.server.observability import configure_logging
 from opsplane.server.runtime import Runtime, ServerSettings
+from opsplane.server.tracing import enable_tracing
 from opsplane.types import Millis
 
 
@@ -25,6 +27,7 @@ def serve(
     interval_ms: Millis,
     external_url: str,
     metrics_dir: Path | None,
+    otlp_endpoint: str = "",
 ) -> None:
     """Open the runtime (migrations apply here), then serve until a signal."""
     settings = ServerSettings(
@@ -39,6 +42,10 @@ def serve(
     runtime = Runtime(settings)
     runtime.open()
     app = create_app(runtime)
+    if otlp_endpoint:
+        os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp_endpoint
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        enable_tracing(app, runtime.state.engine)
     uvicorn.run(app, host=host, port=port, log_config=None, timeout_graceful_shutdown=20)
 
 
