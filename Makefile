@@ -7,8 +7,13 @@ OUT ?= out
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-install: ## Install opsplane with its dev tools into the current Python
+INSTALLED := .make/installed-$(shell $(PYTHON) -c 'import sys; print(sys.executable.replace("/", "_"))')
+
+install: $(INSTALLED) ## Install opsplane with its dev tools into the current Python (once per pyproject.toml change)
+
+$(INSTALLED): pyproject.toml
 	$(PYTHON) -m pip install -e '.[dev,otel]'
+	@mkdir -p .make && touch $@
 
 run: install ## The main job: the demo (server, console, three simulated services); Ctrl-C stops
 	$(PYTHON) -m opsplane demo
