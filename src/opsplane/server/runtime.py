@@ -180,11 +180,15 @@ class Runtime:
 
     def services(self, namespace: str | None = None) -> list[Service]:
         """The applied services (of one namespace), parsed once per catalog change."""
+        found = self._snapshot()
+        return [s for s in found if namespace is None or s.namespace == namespace]
+
+    def _snapshot(self) -> list[Service]:
+        """The cached services list itself: the same object until the catalog changes."""
         with self._services_lock:
             if self._services is None:
                 self._services = catalog.services(self.specs)
-            found = self._services
-        return [s for s in found if namespace is None or s.namespace == namespace]
+            return self._services
 
     def catalog_changed(self) -> None:
         """Specs were applied or deleted: re-read them at the next use and tick."""
@@ -229,7 +233,7 @@ class Runtime:
                     if self.lease.acquire(
                         LEASE, self.holder, self.clock.now_ms(), self.settings.lease_ms
                     ):
-                        services = self.services()
+                        services = self._snapshot()
                         if scheduler is None or services is not version:
                             scheduler, version = self._scheduler(services, scraper), services
                         self.health.leader = True
