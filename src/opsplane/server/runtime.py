@@ -18,10 +18,12 @@ releases the lease so another replica takes over at once, and closes the adapter
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,9 +165,16 @@ class Runtime:
         if loaded.problems:
             raise SpecError(loaded.problems)
         now = self.clock.now_ms()
+        per_file = Counter(parsed.doc.file for parsed in loaded.parsed)
         for parsed in loaded.parsed:
             service = parsed.service
-            source = Path(parsed.doc.file).read_text(encoding="utf-8")
+            # A file with one service is stored as written; one document of a multi-service
+            # file is stored as its own JSON (a spec holds one service).
+            source = (
+                Path(parsed.doc.file).read_text(encoding="utf-8")
+                if per_file[parsed.doc.file] == 1
+                else json.dumps(parsed.doc.data)
+            )
             namespace = service.namespace or catalog.DEFAULT_NAMESPACE
             catalog.check_namespace(namespace)
             self.specs.put_spec(StoredSpec(namespace, service.name, source, now))
