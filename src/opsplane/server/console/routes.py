@@ -1,7 +1,182 @@
-"""Console routes (being built)."""
+"""The console's pages under ``/ui``: services, one SLO, incidents and deployments.
+
+Handlers only gather what the runtime holds for the signed-in namespace; :mod:`.views` turns
+it into what the templates show. Every page but sign-in needs a session (:mod:`.session`);
+without one it redirects to ``/ui/login``.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from opsplane.app.auth import Principal
+from opsplane.app.burndown import burn_down
+from opsplane.domain.duration import DAY
+from opsplane.server.console import session, views
+from opsplane.server.console.rendering import page, static_response
+from opsplane.server.runtime import Runtime
+from opsplane.server.security import RuntimeDep
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
+MAX_FORM_BYTES = 4_096
+CURVE_POINTS = 120
+"""Burn-down points: one every 6h over 30 days, enough for a chart 1000 px wide."""
+HISTORY = 50
+INCIDENTS = 100
+REFRESH_S = 5
+
+
+def _context(who: Principal, rt: Runtime, nav: str, **extra: Any) -> dict[str, Any]:
+    return {"namespace": who.namespace, "nav": nav, "now": rt.clock.now_ms(), **extra}
+
+
+# --- sign-in ------------------------------------------------------------------------------
+
+
+@router.get("/login")
+def login_page(
+    request: Request,
+    token: str | None = None,
+    back: Annotated[str | None, Query(alias="next")] = None,
+) -> Response:
+    """The sign-in form; with ``?token=`` (a link from ``opsplane token create``) signs in."""
+    target = session.safe_next(back)
+    if token is not None:
+        if session.check(request, token) is not None:
+            return session.sign_in(request, token, target)
+        return page(request, "login.html", {"next": target, "error": True}, status_code=401)
+    return page(request, "login.html", {"next": target, "error": False})
+
+
+@router.post("/login")
+async def login_form(request: Request) -> Response:
+    """The sign-in form posts ``token`` (and ``next``) URL-encoded."""
+    body = await request.body()
+    form = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"), max_num_fields=4)
+    token = form.get("token", [""])[0]
+    target = session.safe_next(form.get("next", [""])[0])
+    if await run_in_threadpool(session.check, request, token) is not None:
+        return session.sign_in(request, token, target)
+    return page(request, "login.html", {"next": target, "error": True}, status_code=401)
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    """Forget the session cookie."""
+    return session.sign_out(request)
+
+
+# --- pages --------------------------------------------------------------------------------
+
+
+def _overview(rt: Runtime, namespace: str) -> views.Overview:
+    services = rt.services(namespace)
+    since = rt.clock.now_ms() - rt.settings.default_period
+    return views.overview(
+        services,
+        rt.latest_statuses(namespace),
+        views.namespace_deployments(rt.deployments.deployments(since), services),
+    )
+
+
+@router.get("/")
+def services_page(request: Request, rt: RuntimeDep) -> Response:
+    """Every SLO of the namespace: compliance, budget, firing alerts, last deployment."""
+    who = session.principal(request)
+    if who is None:
+        return session.to_login(request)
+    context = _context(who, rt, "services", overview=_overview(rt, who.namespace))
+    return page(request, "services.html", {**context, "refresh_s": REFRESH_S})
+
+
+@router.get("/services/table")
+def services_table(request: Request, rt: RuntimeDep) -> Response:
+    """The services table alone: the page's htmx refresh swaps it in every few seconds."""
+    who = session.principal(request)
+    if who is None:
+        return session.to_login(request)
+    context = _context(who, rt, "services", overview=_overview(rt, who.namespace))
+    return page(request, "_services_table.html", {**context, "refresh_s": REFRESH_S})
+
+
+@router.get("/slos/{slo_id}")
+def slo_page(request: Request, slo_id: str, rt: RuntimeDep) -> Response:
+    """One SLO: burn-down with deployments, burn rate per window, alert history, runbook."""
+    who = session.principal(request)
+    if who is None:
+        return session.to_login(request)
+    services = rt.services(who.namespace)
+    found = [(svc, slo) for svc in services for slo in svc.slos if slo.id == slo_id]
+    if not found:
+        return not_found(request, who, rt)
+    service, slo = found[0]
+    status = next((s for s in rt.latest_statuses(who.namespace) if s.slo_id == slo_id), None)
+    context = _context(who, rt, "services", service=service, slo=slo, detail=None)
+    if status is None:  # applied, but the evaluator has not ticked since
+        return page(request, "slo.html", context)
+    period = slo.period.length if slo.period is not None else rt.settings.default_period
+    detail = views.slo_detail(
+        service,
+        slo,
+        status,
+        period=period,
+        curve=burn_down(rt.store, slo, status, period, CURVE_POINTS),
+        history=rt.state.alert_history(slo_id, limit=HISTORY),
+        deployments=rt.deployments.deployments(status.period_start, service=service.name),
+    )
+    return page(request, "slo.html", {**context, "detail": detail})
+
+
+@router.get("/incidents")
+def incidents_page(request: Request, rt: RuntimeDep) -> Response:
+    """The namespace's incidents with their timelines, MTTA and MTTR."""
+    who = session.principal(request)
+    if who is None:
+        return session.to_login(request)
+    found = rt.incidents.incidents(namespace=who.namespace, limit=INCIDENTS)
+    context = _context(who, rt, "incidents", view=views.incidents_view(found))
+    return page(request, "incidents.html", context)
+
+
+@router.get("/deployments")
+def deployments_page(
+    request: Request, rt: RuntimeDep, days: Annotated[int, Query(ge=1, le=90)] = 7
+) -> Response:
+    """Deployments of the namespace's services over the last ``days``, newest first."""
+    who = session.principal(request)
+    if who is None:
+        return session.to_login(request)
+    since = rt.clock.now_ms() - days * DAY
+    found = views.namespace_deployments(
+        rt.deployments.deployments(since), rt.services(who.namespace)
+    )
+    context = _context(who, rt, "deployments", deployments=found, days=days)
+    return page(request, "deployments.html", context)
+
+
+# --- static files and everything else -----------------------------------------------------
+
+
+@router.api_route("/static/{path:path}", methods=["GET", "HEAD"])
+async def static(path: str, request: Request) -> Response:
+    """The console's CSS, scripts and vendored libraries."""
+    return await static_response(path, request)
+
+
+def not_found(request: Request, who: Principal | None, rt: Runtime) -> Response:
+    """The console's 404 page."""
+    context = _context(who, rt, "") if who else {"namespace": None, "nav": ""}
+    return page(request, "not_found.html", context, status_code=404)
+
+
+@router.get("/{path:path}")
+def unknown(request: Request, path: str, rt: RuntimeDep) -> Response:
+    """Any other console URL: the 404 page (after sign-in, like every page)."""
+    who = session.principal(request)
+    if who is None:
+        return session.to_login(request)
+    return not_found(request, who, rt)
