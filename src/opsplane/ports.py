@@ -269,3 +269,29 @@ class Lease(Protocol):
     def release(self, name: str, holder: str) -> None:
         """Give the lease up if ``holder`` holds it."""
         ...
+
+
+# Analysis runs (issue 7). This section is appended whole because ports.py is shared by
+# concurrent changes; its import can join the others at the top when the file is next tidied.
+from opsplane.domain.analysis import AnalysisMetric, Measurement  # noqa: E402  (see above)
+
+
+class MetricProvider(Protocol):
+    """Measures one analysis metric: the embedded store, Prometheus, the canary judge, an SLO's
+    burn rate, ... (Argo Rollouts' ``metricproviders.Provider``, synchronous here).
+    """
+
+    def measure(self, metric: AnalysisMetric, at: Millis) -> Measurement:
+        """Read ``metric`` (its ``query``) at ``at`` and judge the result by its conditions.
+
+        Implementations return
+        :func:`~opsplane.domain.analysis.measurement_from_result`, whose phase is Error when
+        a condition cannot be evaluated on the result (no data, a wrong type).
+
+        Raises:
+            DatasourceError: the backend is unreachable or answered something unusable.
+                :meth:`~opsplane.domain.analysis.AnalysisRun.tick` records it as an Error
+                measurement with the error's message; five in a row (more than
+                ``consecutive_error_limit``) end the metric in Error.
+        """
+        ...
