@@ -265,3 +265,29 @@ class InMemoryNotificationLog:
         """Upsert, then drop old entries."""
         self.entries.update(entries)
         self.entries = {k: e for k, e in self.entries.items() if e.at >= retain_after}
+
+
+# Analysis runs (issue 7). Appended whole because testing.py is shared by concurrent changes;
+# the import can join the others at the top when the file is next tidied.
+from opsplane.domain.analysis import (  # noqa: E402  (see above)
+    AnalysisMetric,
+    Measurement,
+    ResultValue,
+    measurement_from_result,
+)
+
+
+@dataclass
+class FunctionMetricProvider:
+    """A :class:`~opsplane.ports.MetricProvider` answering from ``result(metric, at)``.
+
+    The result is judged by the metric's conditions, as a real provider judges what its
+    backend answered; a function that raises ``DatasourceError`` plays a failing backend.
+    """
+
+    result: Callable[[AnalysisMetric, Millis], ResultValue]
+
+    def measure(self, metric: AnalysisMetric, at: Millis) -> Measurement:
+        """Ask the function, then evaluate the metric's conditions on its answer."""
+        value = self.result(metric, at)
+        return measurement_from_result(metric, value, started_at=at, finished_at=at)
