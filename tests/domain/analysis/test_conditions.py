@@ -171,11 +171,26 @@ def test_attributes_of_a_result_object_are_never_read() -> None:
         compile_condition("result.secret").holds(Secretive())  # type: ignore[arg-type]
 
 
-def test_deep_nesting_and_long_conditions_are_refused_before_the_stack_runs_out() -> None:
-    with pytest.raises(ExpressionError, match="nested deeper than 64 levels"):
-        compile_condition("(" * 100 + "true" + ")" * 100)
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "(" * 101 + "true" + ")" * 101,
+        "1 + " * 200 + "1 > 0",
+        "result" + "[0]" * 200 + " == 1",
+        "!" * 200 + "true",
+    ],
+    ids=["deep parentheses", "a long chain of +", "a long chain of indexes", "a run of !"],
+)
+def test_deep_conditions_are_refused_before_the_stack_runs_out(condition: str) -> None:
+    with pytest.raises(ExpressionError, match="nested deeper than 100 levels"):
+        compile_condition(condition)
+
+
+def test_long_conditions_are_refused_and_moderate_ones_accepted() -> None:
     with pytest.raises(ExpressionError, match="longer than 4096 characters"):
         compile_condition("true && " * 600 + "true")
+    assert compile_condition("1 + " * 90 + "1 == 91").holds(None)
+    assert compile_condition("(" * 99 + "true" + ")" * 99).holds(None)
 
 
 @given(st.floats(), st.floats(allow_nan=False, allow_infinity=False))

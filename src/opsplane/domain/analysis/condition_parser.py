@@ -28,8 +28,9 @@ from opsplane.domain.analysis.condition_lexer import ExpressionError, Token, tok
 
 MAX_LENGTH: Final = 4096
 """The longest condition accepted (templates use a few dozen characters)."""
-MAX_DEPTH: Final = 64
-"""The deepest nesting accepted, so that parsing and evaluation never exhaust the stack."""
+MAX_DEPTH: Final = 100
+"""The deepest syntax tree accepted (parentheses, operands of operands, ...), so that parsing
+and evaluation never exhaust Python's stack; templates nest a handful of levels."""
 
 # expr-lang's precedences (parser/operator/operator.go); higher binds tighter.
 BINARY: Final[dict[str, int]] = {
@@ -161,6 +162,8 @@ def parse(source: str) -> Node:
     parser = _Parser(tokenize(source))
     node = parser.expression(0)
     parser.expect_end()
+    if _depth(node) > MAX_DEPTH:
+        raise ExpressionError(f"condition is nested deeper than {MAX_DEPTH} levels")
     return node
 
 
@@ -358,3 +361,27 @@ def _unexpected(token: Token, expected: str = "") -> ExpressionError:
 
 def _unsupported(token: Token) -> ExpressionError:
     return ExpressionError(f"{UNSUPPORTED[token.text]} is not supported (column {token.column})")
+
+
+def _depth(root: Node) -> int:
+    """The depth of a tree, walked without recursion (a long ``a + b + ...`` is deep)."""
+    deepest = 0
+    stack: list[tuple[Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in _children(node))
+    return deepest
+
+
+def _children(node: Node) -> tuple[Node, ...]:
+    match node:
+        case ArrayNode(items) | Call(_, items):
+            return items
+        case Unary(_, operand) | Field(operand, _):
+            return (operand,)
+        case Binary(_, left, right) | Index(left, right):
+            return (left, right)
+        case Conditional(test, then, otherwise):
+            return (test, then, otherwise)
+    return ()
