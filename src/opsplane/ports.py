@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from opsplane.domain.analysis import AnalysisMetric, Measurement
 from opsplane.domain.evaluation import AlertStatus, AlertTransition, SLOStatus
 from opsplane.domain.incidents import Incident
 from opsplane.domain.notify import Notification, OutboxEntry
@@ -269,11 +270,6 @@ class Lease(Protocol):
     def release(self, name: str, holder: str) -> None:
         """Give the lease up if ``holder`` holds it."""
         ...
-
-
-# Analysis runs (issue 7). This section is appended whole because ports.py is shared by
-# concurrent changes; its import can join the others at the top when the file is next tidied.
-from opsplane.domain.analysis import AnalysisMetric, Measurement  # noqa: E402  (see above)
 
 
 class MetricProvider(Protocol):

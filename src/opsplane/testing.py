@@ -9,6 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from opsplane.domain.analysis import (
+    AnalysisMetric,
+    Measurement,
+    ResultValue,
+    measurement_from_result,
+)
 from opsplane.domain.evaluation import AlertStatus, AlertTransition, SLOStatus
 from opsplane.domain.incidents import Incident
 from opsplane.domain.notify import Notification, OutboxEntry, OutboxState
@@ -265,16 +271,6 @@ class InMemoryNotificationLog:
         """Upsert, then drop old entries."""
         self.entries.update(entries)
         self.entries = {k: e for k, e in self.entries.items() if e.at >= retain_after}
-
-
-# Analysis runs (issue 7). Appended whole because testing.py is shared by concurrent changes;
-# the import can join the others at the top when the file is next tidied.
-from opsplane.domain.analysis import (  # noqa: E402  (see above)
-    AnalysisMetric,
-    Measurement,
-    ResultValue,
-    measurement_from_result,
-)
 
 
 @dataclass
