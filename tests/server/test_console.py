@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from importlib import resources
 from typing import Any
 
 import pytest
@@ -119,7 +120,7 @@ def test_a_login_link_sets_an_httponly_samesite_cookie_and_goes_to_the_services(
     assert "HttpOnly" in cookie
     assert re.search(r"SameSite=lax", cookie, re.IGNORECASE)
     assert "Path=/ui" in cookie
-    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["referrer-policy"] == "same-origin"
 
 
 def test_the_sign_in_form_posts_the_token_and_returns_to_the_page_asked_for(
@@ -189,6 +190,18 @@ def test_a_cookie_with_a_token_that_is_not_valid_is_no_session(idle: Server) -> 
     idle.client.cookies.set(COOKIE, "ops_abc_forged", path="/ui")
     response = idle.client.get("/ui/", follow_redirects=False)
     assert response.status_code == 303
+
+
+@pytest.mark.parametrize("path", ["/ui/login", "/ui/logout"])
+def test_a_form_posted_from_another_site_is_refused(idle: Server, path: str) -> None:
+    response = idle.client.post(
+        path,
+        data={"token": idle.tokens["payments"]},
+        headers={"Origin": "https://evil.example"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 403
+    assert "set-cookie" not in response.headers
 
 
 def test_signing_out_forgets_the_cookie(idle: Server) -> None:
@@ -396,6 +409,23 @@ def test_static_paths_outside_the_directory_or_missing_are_404(idle: Server, pat
     response = idle.client.get(path)
     assert response.status_code == 404
     assert "import" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("name", "banner", "version"),
+    [
+        ("vendor/htmx.org/htmx.min.js", 'version:"2.0.11"', "2.0.11"),
+        ("vendor/uplot/uPlot.iife.min.js", "uPlot (v1.6.32)", "1.6.32"),
+    ],
+    ids=["htmx", "uPlot"],
+)
+def test_vendored_libraries_are_the_versions_their_readme_records(
+    name: str, banner: str, version: str
+) -> None:
+    static = resources.files("opsplane.server.console").joinpath("static")
+    assert banner in static.joinpath(*name.split("/")).read_text(encoding="utf-8")[:60_000]
+    assert f"| {version} |" in static.joinpath("vendor", "README.md").read_text(encoding="utf-8")
+    assert static.joinpath(*name.split("/")[:-1], "LICENSE").is_file()
 
 
 # --- formatting ---------------------------------------------------------------------------

@@ -44,8 +44,10 @@ an injected tag cannot run (Jinja autoescaping is the first line, this the secon
 HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
-    # The login link carries the token in its query; never send the URL to another site.
-    "Referrer-Policy": "no-referrer",
+    # The login link carries the token in its query: never send the URL to another site.
+    # (``no-referrer`` would also make the browser send ``Origin: null`` on the console's
+    # own form posts, which the cross-site check then refuses.)
+    "Referrer-Policy": "same-origin",
     # Pages show one tenant's data: no shared or back-button caches.
     "Cache-Control": "no-store",
 }

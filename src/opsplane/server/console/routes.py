@@ -55,6 +55,8 @@ def login_page(
 @router.post("/login")
 async def login_form(request: Request) -> Response:
     """The sign-in form posts ``token`` (and ``next``) URL-encoded."""
+    if not session.same_site(request):
+        return session.refuse_cross_site()
     body = await request.body()
     form = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"), max_num_fields=4)
     token = form.get("token", [""])[0]
@@ -67,6 +69,8 @@ async def login_form(request: Request) -> Response:
 @router.post("/logout")
 def logout(request: Request) -> Response:
     """Forget the session cookie."""
+    if not session.same_site(request):
+        return session.refuse_cross_site()
     return session.sign_out(request)
 
 

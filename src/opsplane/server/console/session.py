@@ -10,7 +10,7 @@ at the next request. A page shows only the token's namespace.
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
@@ -76,6 +76,24 @@ def to_login(request: Request) -> Response:
         return secure(Response(status_code=204, headers={"HX-Redirect": LOGIN}))
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return secure(RedirectResponse(f"{LOGIN}?next={quote(here, safe='/')}", status_code=303))
+
+
+def same_site(request: Request) -> bool:
+    """A form post that came from the console's own pages.
+
+    Browsers send ``Origin`` with every POST; one naming another host is a cross-site form
+    (login CSRF: signing a victim in with the attacker's token). Clients that send no
+    ``Origin`` are not browsers acting for someone else and pass.
+    """
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+def refuse_cross_site() -> Response:
+    """The answer to a form posted from another site."""
+    return secure(Response("cross-site form posts are refused", status_code=403))
 
 
 def safe_next(target: str | None) -> str:

@@ -29,6 +29,7 @@
             const { left, top, width, height } = u.bbox;
             ctx.save();
             ctx.lineWidth = 1.5 * px;
+            ctx.setLineDash([]);
             const zero = Math.round(u.valToPos(0, "y", true));
             if (zero >= top && zero <= top + height) {
               ctx.strokeStyle = cssVar("--chart-zero");
@@ -88,7 +89,7 @@
           spanGaps: false,
           value: percent,
         },
-        { label: "Ideal", stroke: cssVar("--chart-ideal"), dash: [6, 4], width: 1.5, value: percent },
+        { label: "Ideal burn", stroke: cssVar("--chart-ideal"), dash: [6, 4], width: 1.5, value: percent },
       ],
       plugins: [annotations(el, data.deployments)],
     };
