@@ -8,8 +8,8 @@ caller's namespace. The service's name is unique across namespaces (SLO ids key 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import fields, is_dataclass, replace
 
 from opsplane.domain.slo import Service
 from opsplane.errors import NotFoundError, Problem, SpecError
@@ -37,13 +37,43 @@ def parse_spec(source: str, name: str = "request") -> Service:
     Raises:
         SpecError: the spec is invalid, or describes no service or several.
     """
-    loaded = load_texts([(name, source)])
+    try:
+        loaded = load_texts([(name, source)])
+    except RecursionError as exc:  # PyYAML composes nested collections recursively
+        raise SpecError([Problem(name, "", "the spec is nested too deeply")]) from exc
     if loaded.problems:
         raise SpecError(loaded.problems)
     if len(loaded.services) != 1:
         count = len(loaded.services)
         raise SpecError([Problem(name, "", f"expected one service per spec, found {count}")])
-    return loaded.services[0]
+    service = loaded.services[0]
+    if not _encodable(service):
+        # YAML and JSON escapes such as "\ud800" decode to lone surrogates, which no UTF-8
+        # response (nor PostgreSQL) can hold: the stored spec would break every listing.
+        msg = "has an escaped lone surrogate such as \\ud800 (escape U+10000 and up as \\U...)"
+        raise SpecError([Problem(name, "", msg)])
+    return service
+
+
+def _encodable(value: object) -> bool:
+    """Every string in ``value`` (dataclasses, mappings and sequences of them) is valid UTF-8."""
+    if isinstance(value, str):
+        return value.isascii() or _utf8(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return all(_encodable(getattr(value, f.name)) for f in fields(value))
+    if isinstance(value, Mapping):
+        return all(_encodable(k) and _encodable(v) for k, v in value.items())
+    if isinstance(value, (tuple, list, frozenset, set)):
+        return all(_encodable(item) for item in value)
+    return True
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def apply_spec(catalog: SpecCatalog, clock: Clock, namespace: str, source: str) -> Service:

@@ -8,6 +8,7 @@ exceptions become a 500 problem without internals; request validation errors bec
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -43,12 +44,20 @@ class UnauthorizedError(OpsplaneError):
     """No valid bearer token."""
 
 
-def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
-    """A problem-details response."""
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """A problem-details response (with ``headers``, such as a 405's ``Allow``)."""
     body: dict[str, Any] = {"type": f"https://opsplane.dev/problems/{_slug(title)}"}
     body |= {"title": title, "status": status, "detail": detail, **extra}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+    found = dict(headers or {})
+    if status == 401:  # RFC 9110 section 15.5.2: a 401 names its scheme
+        found["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=found or None)
 
 
 def _slug(title: str) -> str:
@@ -91,7 +100,8 @@ async def _validation_error(_request: Request, exc: RequestValidationError) -> J
 async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
     titles = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized"}
     title = titles.get(exc.status_code, "Bad request" if exc.status_code < 500 else "Error")
-    return problem(exc.status_code, title, str(exc.detail))
+    # Keep the exception's headers: RFC 9110 section 15.5.6 requires a 405 to list ``Allow``.
+    return problem(exc.status_code, title, str(exc.detail), headers=exc.headers)
 
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -7,7 +7,7 @@ only ever mute its own alerts, and it only sees silences scoped to it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -68,12 +68,22 @@ class ActionIn(BaseModel):
     reason: Annotated[str, Field(max_length=1024)] = "resolved through the API"
 
 
+# Times are stored as epoch milliseconds and shown in RFC 3339 with a four-digit UTC year: a
+# time outside 1970..9999 UTC (``9999-12-31T23:59:59-14:00`` is in the year 10000) would be
+# stored and then fail every listing that shows it.
+LATEST = round(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp() * 1000)
+
+
 def _millis(moment: datetime | None, field: str) -> Millis | None:
     if moment is None:
         return None
     if moment.tzinfo is None:
         raise SpecError([Problem("request", field, "needs a time zone (add Z or +00:00)")])
-    return round(moment.timestamp() * 1000)
+    at = round(moment.timestamp() * 1000)
+    if not 0 <= at <= LATEST:
+        msg = "must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z"
+        raise SpecError([Problem("request", field, msg)])
+    return at
 
 
 def _scope(namespace: str) -> Matcher:
