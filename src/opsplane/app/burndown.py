@@ -1,10 +1,16 @@
 """The error-budget burn-down of an SLO over its period, for charts.
 
-At ``points`` instants from the period's start to ``at``, the budget left is
-``1 - ratio(start, t) / error_budget`` where ``ratio(start, t)`` is the error ratio of the
-events between the period's start and ``t`` (a window of ``t - start``, read like every other
-window). The ideal line falls linearly from 100 % at the start to 0 % at the period's end: a
-service burning exactly its budget would follow it.
+At ``points`` instants ``t`` from the period's start to ``at``, the budget left is the share
+of the whole period's error budget not yet spent by the errors between the start and ``t``::
+
+    left(t) = 1 - (ratio(start, t) / error_budget) * (t - start) / period
+
+``ratio(start, t)`` is the error ratio of the events between the period's start and ``t`` (a
+window of ``t - start``, read like every other window); scaling it by the elapsed share of the
+period counts those errors against the whole period's allowance, at the traffic rate seen so
+far. A service whose error ratio equals its budget exactly falls linearly from 100 % to 0 % at
+the period's end, which is the ideal line drawn beside it. For a rolling period the last point
+(``t - start == period``) equals the status's ``budget_remaining``.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ def burn_down(
     for t, request in zip(instants, requests, strict=True):
         (ratios,) = reader.error_ratios([request], t)
         ratio = ratios.get(request.windows[0])
-        left = None if ratio is None or math.isnan(ratio) else 1 - ratio / budget
-        out.append(BurnPoint(t, left, max(0.0, 1 - (t - start) / period)))
+        elapsed = (t - start) / period
+        left = None if ratio is None or math.isnan(ratio) else 1 - ratio / budget * elapsed
+        out.append(BurnPoint(t, left, max(0.0, 1 - elapsed)))
     return out
