@@ -40,3 +40,4 @@ bench: install ## Benchmarks (slow; not part of the tests)
 	$(PYTHON) bench/engine.py
 	$(PYTHON) bench/alerting.py
 	$(PYTHON) bench/alerting_latency.py
+	$(PYTHON) bench/server.py

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from opsplane.domain.slo import EventsSLI, Service
 from opsplane.errors import Problem, SpecError
@@ -51,13 +52,19 @@ def events_sli(namespace: str, service: str, slo: str) -> EventsSLI:
 
 
 class EventIngest:
-    """Turns event batches into counter samples; one per process (it keeps running totals)."""
+    """Turns event batches into counter samples; one per process (it keeps running totals).
+
+    Batches are stored one at a time, in the order they take the lock. Events without a
+    timestamp get the time their batch takes it, or 1 ms after the SLO's last stored sample
+    when the clock has not moved on since (or went back): concurrent batches neither collide
+    on an instant nor fail as "before the last stored event".
+    """
 
     def __init__(self, sink: SampleSink, last_value: LastValue, clock: Clock) -> None:
         self._sink = sink
         self._last_value = last_value
         self._clock = clock
-        self._totals: dict[tuple[tuple[str, str], ...], tuple[Millis, float]] = {}
+        self._counters: dict[tuple[str, str, str], _Counters] = {}
         self._lock = threading.Lock()
 
     def push(self, namespace: str, services: Sequence[Service], events: Sequence[Event]) -> int:
@@ -69,56 +76,93 @@ class EventIngest:
                 timestamp before the SLO's last stored event.
         """
         known = {(s.name, slo.name) for s in services for slo in s.slos}
-        now = self._clock.now_ms()
         with self._lock:
-            samples, problems = self._samples(namespace, known, events, now)
+            pending, problems = self._pending(namespace, known, events, self._clock.now_ms())
             if problems:
                 raise SpecError(problems)
-            self._sink.append([s for s, _ in samples])
-            for sample, _ in samples:
-                self._totals[sample.labels] = (sample.timestamp, sample.value)
+            items: Iterable[tuple[tuple[_Counters, Millis], tuple[float, float]]] = pending.items()
+            if any(a > b for (_, a), (_, b) in pairwise(pending)):
+                items = sorted(items, key=_instant)
+            samples: list[Sample] = []
+            for (counters, at), (good, bad) in items:
+                samples += (Sample(counters.good, at, good), Sample(counters.bad, at, bad))
+            self._sink.append(samples)
+            for (counters, at), (good, bad) in pending.items():
+                if at >= counters.at:
+                    counters.at, counters.good_value, counters.bad_value = at, good, bad
         return len(events)
 
-    def _samples(
+    def _pending(
         self,
         namespace: str,
         known: set[tuple[str, str]],
         events: Sequence[Event],
         now: Millis,
-    ) -> tuple[list[tuple[Sample, int]], list[Problem]]:
+    ) -> tuple[dict[tuple[_Counters, Millis], tuple[float, float]], list[Problem]]:
+        """The counters' values per SLO and instant (the last of an instant includes the
+        earlier counts), and the problems of the batch."""
         problems: list[Problem] = []
-        pending: dict[tuple[tuple[str, str], ...], tuple[Millis, float]] = {}
-        samples: list[tuple[Sample, int]] = []
+        pending: dict[tuple[_Counters, Millis], tuple[float, float]] = {}
+        latest: dict[_Counters, tuple[Millis, float, float]] = {}
         for index, event in enumerate(events):
-            where = f"events[{index}]"
-            found = _problems(event, known, namespace)
-            if found:
-                problems += [Problem(where, field, msg) for field, msg in found]
-                continue
-            at = now if event.at is None else event.at
-            counts = (("good", event.good), ("bad", event.total - event.good))
-            for outcome, count in counts:
-                labels = _labels(namespace, event.service, event.slo, outcome)
-                last = pending.get(labels) or self._last(labels)
-                if last is not None and at < last[0]:
-                    msg = "is before the last stored event of this SLO"
-                    problems.append(Problem(where, "timestamp", msg))
-                    break
-                value = (last[1] if last else 0.0) + count
-                pending[labels] = (at, value)
-                samples.append((Sample(labels, at, value), index))
-        return _latest_per_instant(samples), problems
-
-    def _last(self, labels: tuple[tuple[str, str], ...]) -> tuple[Millis, float] | None:
-        if labels not in self._totals:
-            last = self._last_value(labels)
+            good, total, at = event.good, event.total, event.at
+            key = (event.service, event.slo)
+            if not (key in known and 0.0 <= good <= total < _INF and (at is None or at >= 0)):
+                found = _problems(event, known, namespace)  # the slow path names each fault
+                if found:
+                    problems += [Problem(f"events[{index}]", f, m) for f, m in found]
+                    continue
+            counters = self._counters_of(namespace, *key)
+            last = latest.get(counters)
             if last is None:
-                return None
-            self._totals[labels] = last
-        return self._totals[labels]
+                last = (counters.at, counters.good_value, counters.bad_value)
+            if at is None:  # now, or just after the last stored sample if the clock lags
+                at = now if now > counters.at else counters.at + 1
+            if at < last[0]:
+                msg = "is before the last stored event of this SLO"
+                problems.append(Problem(f"events[{index}]", "timestamp", msg))
+                continue
+            values = (last[1] + good, last[2] + (total - good))
+            latest[counters] = (at, *values)
+            pending[(counters, at)] = values
+        return pending, problems
+
+    def _counters_of(self, namespace: str, service: str, slo: str) -> _Counters:
+        key = (namespace, service, slo)
+        found = self._counters.get(key)
+        if found is None:
+            good = _labels(namespace, service, slo, "good")
+            bad = _labels(namespace, service, slo, "bad")
+            found = _Counters(good, bad)
+            stored = [self._last_value(good), self._last_value(bad)]
+            if stored[0] is not None or stored[1] is not None:
+                found.at = max(s[0] for s in stored if s is not None)
+                found.good_value = stored[0][1] if stored[0] is not None else 0.0
+                found.bad_value = stored[1][1] if stored[1] is not None else 0.0
+            self._counters[key] = found
+        return found
+
+
+_INF = math.inf
+
+
+@dataclass(eq=False, slots=True)
+class _Counters:
+    """The two counters of one SLO and their last stored values (hashed by identity)."""
+
+    good: tuple[tuple[str, str], ...]
+    bad: tuple[tuple[str, str], ...]
+    at: Millis = -1
+    good_value: float = 0.0
+    bad_value: float = 0.0
+
+
+def _instant(item: tuple[tuple[_Counters, Millis], tuple[float, float]]) -> Millis:
+    return item[0][1]
 
 
 def _problems(event: Event, known: set[tuple[str, str]], namespace: str) -> list[tuple[str, str]]:
+    """What is wrong with an event (``_pending`` checks the common case faster first)."""
     out = []
     if (event.service, event.slo) not in known:
         out.append(("slo", f"no SLO {event.service}/{event.slo} in namespace {namespace!r}"))
@@ -140,11 +184,3 @@ def _labels(namespace: str, service: str, slo: str, outcome: str) -> tuple[tuple
         ("service", service),
         ("slo", slo),
     )
-
-
-def _latest_per_instant(samples: list[tuple[Sample, int]]) -> list[tuple[Sample, int]]:
-    """One sample per series and instant: the last, which includes the earlier counts."""
-    latest: dict[tuple[tuple[tuple[str, str], ...], Millis], tuple[Sample, int]] = {}
-    for sample, index in samples:
-        latest[(sample.labels, sample.timestamp)] = (sample, index)
-    return sorted(latest.values(), key=lambda item: item[0].timestamp)
