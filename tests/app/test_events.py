@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from opsplane.adapters.metricstore import MetricStore
-from opsplane.app.events import Event, EventIngest, events_sli
+from opsplane.app.events import FUTURE_GRACE_MS, Event, EventIngest, events_sli
 from opsplane.domain.slo import SLO, Origin, Service
 from opsplane.errors import SpecError
 from opsplane.ports import Sample
@@ -158,3 +158,36 @@ def test_concurrent_batches_are_all_stored_in_order() -> None:
     assert len(ts) == 200
     assert values[-1] == 200.0
     assert store.stats.duplicate == store.stats.out_of_order == 0
+
+
+def test_a_batch_stamped_at_the_last_stored_instant_is_stored_1_ms_later_not_dropped() -> None:
+    store = MetricStore.in_memory()
+
+    def last(labels: tuple[tuple[str, str], ...]) -> tuple[int, float] | None:
+        ts, values = store.read(labels)
+        return (int(ts[-1]), float(values[-1])) if len(ts) else None
+
+    at = T0 - 60_000
+    EventIngest(store, last, FakeClock()).push(NS, SERVICES, [Event("shop", "a", 5, 5, at)])
+    EventIngest(store, last, FakeClock()).push(NS, SERVICES, [Event("shop", "a", 7, 7, at)])
+    ts, good = store.read(events_labels("a", "good"))
+    assert (ts.tolist(), good.tolist()) == ([at, at + 1], [5.0, 12.0])
+    assert store.stats.duplicate == 0
+
+
+def test_events_far_in_the_future_or_overflowing_the_counters_are_rejected() -> None:
+    sink = ListSink()
+    events = ingest(sink)
+    events.push(NS, SERVICES, [Event("shop", "b", 1e308, 1e308)])
+    batch = [
+        Event("shop", "a", 1, 1, T0 + FUTURE_GRACE_MS),
+        Event("shop", "a", 1, 1, T0 + FUTURE_GRACE_MS + 1),
+        Event("shop", "b", 1e308, 1e308),
+    ]
+    with pytest.raises(SpecError) as raised:
+        events.push(NS, SERVICES, batch)
+    assert [str(p) for p in raised.value.problems] == [
+        "events[1]:timestamp: is more than 10m after the server's clock",
+        "events[2]:total: would overflow the SLO's counters (at most about 1.8e308)",
+    ]
+    assert len(sink.samples) == 2  # the first batch only

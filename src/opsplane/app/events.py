@@ -28,6 +28,11 @@ from opsplane.ports import Clock, Sample, SampleSink
 from opsplane.types import Millis
 
 METRIC = "opsplane_events_total"
+FUTURE_GRACE_MS = 10 * 60_000
+"""How far after the server's clock an event's timestamp may be: Grafana Mimir's
+``-validation.create-grace-period`` default. A later event would hold the SLO's counters in the
+future (every later event has to follow it), out of every evaluation window until then; beyond
+2109 the store would drop it after the batch was acknowledged."""
 LastValue = Callable[[tuple[tuple[str, str], ...]], tuple[Millis, float] | None]
 
 
@@ -57,7 +62,10 @@ class EventIngest:
     Batches are stored one at a time, in the order they take the lock. Events without a
     timestamp get the time their batch takes it, or 1 ms after the SLO's last stored sample
     when the clock has not moved on since (or went back): concurrent batches neither collide
-    on an instant nor fail as "before the last stored event".
+    on an instant nor fail as "before the last stored event". An event stamped with the
+    instant of the SLO's last stored sample goes 1 ms later for the same reason: the store
+    keeps the first sample of an instant (as Prometheus rejects a duplicate), so the batch
+    would have been acknowledged and then lost at the next restart.
     """
 
     def __init__(self, sink: SampleSink, last_value: LastValue, clock: Clock) -> None:
@@ -72,8 +80,9 @@ class EventIngest:
 
         Raises:
             SpecError: one problem per invalid event (nothing is stored): unknown service or
-                SLO in this namespace, negative or non-finite counts, ``good > total``, or a
-                timestamp before the SLO's last stored event.
+                SLO in this namespace, negative or non-finite counts, ``good > total``, counts
+                that would overflow the counters, or a timestamp before the SLO's last stored
+                event or more than :data:`FUTURE_GRACE_MS` after the server's clock.
         """
         known = {(s.name, slo.name) for s in services for slo in s.slos}
         with self._lock:
@@ -104,6 +113,7 @@ class EventIngest:
         problems: list[Problem] = []
         pending: dict[tuple[_Counters, Millis], tuple[float, float]] = {}
         latest: dict[_Counters, tuple[Millis, float, float]] = {}
+        future = now + FUTURE_GRACE_MS
         for index, event in enumerate(events):
             good, total, at = event.good, event.total, event.at
             key = (event.service, event.slo)
@@ -112,17 +122,27 @@ class EventIngest:
                 if found:
                     problems += [Problem(f"events[{index}]", f, m) for f, m in found]
                     continue
+            if at is not None and at > future:
+                msg = f"is more than {FUTURE_GRACE_MS // 60_000}m after the server's clock"
+                problems.append(Problem(f"events[{index}]", "timestamp", msg))
+                continue
             counters = self._counters_of(namespace, *key)
             last = latest.get(counters)
             if last is None:
                 last = (counters.at, counters.good_value, counters.bad_value)
             if at is None:  # now, or just after the last stored sample if the clock lags
                 at = now if now > counters.at else counters.at + 1
+            elif at == counters.at:  # the store keeps the first sample of an instant only
+                at += 1
             if at < last[0]:
                 msg = "is before the last stored event of this SLO"
                 problems.append(Problem(f"events[{index}]", "timestamp", msg))
                 continue
             values = (last[1] + good, last[2] + (total - good))
+            if values[0] == _INF or values[1] == _INF:
+                msg = "would overflow the SLO's counters (at most about 1.8e308)"
+                problems.append(Problem(f"events[{index}]", "total", msg))
+                continue
             latest[counters] = (at, *values)
             pending[(counters, at)] = values
         return pending, problems
