@@ -21,6 +21,7 @@ from opsplane.domain.canary import (
     Samples,
     score,
 )
+from opsplane.domain.canary.stats import cles
 from opsplane.domain.canary.zeroin import TOLERANCE
 
 # Small integers scaled by a quarter make ties (within and across samples) common.
@@ -59,6 +60,14 @@ def test_the_counting_root_function_equals_reranking(
             RankSumShift(x, y).diff(mu, quantile)
     else:
         assert RankSumShift(x, y).diff(mu, quantile) == expected
+
+
+@given(experiment=SAMPLE, control=SAMPLE)
+def test_cles_equals_kayentas_rank_formula(experiment: Samples, control: Samples) -> None:
+    """``EffectSizes.cles`` from average ranks, bit for bit (U is counted, not ranked)."""
+    m, n = len(experiment), len(control)
+    r1 = float(np.sum(rankdata(np.concatenate((experiment, control)))[:m]))
+    assert cles(control, experiment) == (2 * r1 - m * (m + 1)) / (2 * n * m)
 
 
 @settings(deadline=None)

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import norm
+from scipy.special import ndtri
 
 from opsplane.domain.canary.model import ShiftTest
 from opsplane.domain.canary.types import Samples
@@ -54,6 +54,12 @@ class RankSumShift:
         self._x_runs = int(np.count_nonzero(np.diff(self.x))) + 1
         self._x_ties = _tie_sum(np.unique(self.x, return_counts=True)[1].astype(np.float64))
         self._y_ties = _tie_sum(np.unique(self.y, return_counts=True)[1].astype(np.float64))
+
+    def u_statistic(self) -> float:
+        """Mann-Whitney's U of ``x`` at shift 0: pairs with ``x > y``, plus half the ties."""
+        below = np.searchsorted(self.y, self.x, "left")
+        equal = np.searchsorted(self.y, self.x, "right") - below
+        return float(np.sum(below)) + float(np.sum(equal)) * 0.5
 
     def diff(self, mu: float, quantile: float) -> float:
         """``MannWhitney.wilcoxonDiff``: the standardised, continuity- and tie-corrected statistic
@@ -139,9 +145,11 @@ class _Diff:
 def z_quantile(p: float) -> float:
     """The standard normal quantile at ``p``.
 
-    commons-math ``NormalDistribution.inverseCumulativeProbability`` upstream.
+    commons-math ``NormalDistribution.inverseCumulativeProbability`` upstream; here
+    ``scipy.special.ndtri``, which is what ``scipy.stats.norm.ppf`` computes (without importing
+    all of ``scipy.stats``, ~1.5 s).
     """
-    return float(norm.ppf(p))
+    return float(ndtri(p))
 
 
 def wilcoxon_diff(mu: float, quantile: float, x: Samples, y: Samples) -> float:

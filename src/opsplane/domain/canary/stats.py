@@ -1,9 +1,8 @@
 """Descriptive statistics and effect sizes (Kayenta ``stats/DescriptiveStatistics.scala`` and
 ``stats/EffectSizes.scala``).
 
-Kayenta computes these with Apache commons-math; numpy and scipy give the same numbers:
-commons-math's ``Percentile`` with ``EstimationType.R_7`` is numpy's default ``linear`` method,
-and ``NaturalRanking(TiesStrategy.AVERAGE)`` is ``scipy.stats.rankdata(method="average")``.
+Kayenta computes these with Apache commons-math; numpy gives the same numbers: commons-math's
+``Percentile`` with ``EstimationType.R_7`` is numpy's default ``linear`` method.
 """
 
 from __future__ import annotations
@@ -11,8 +10,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.stats import rankdata
 
+from opsplane.domain.canary.mannwhitney import RankSumShift
 from opsplane.domain.canary.model import Summary
 from opsplane.domain.canary.types import Samples
 
@@ -66,8 +65,11 @@ def cles(control: Samples, experiment: Samples) -> float:
     Vargha and Delaney's A from the rank sum of the experiment (``EffectSizes.cles``; A. Vargha
     and H. D. Delaney, J. Educ. Behav. Stat. 25(2):101-132, 2000): 0.5 is no effect, 1.0 means
     every experiment value is higher.
+
+    Kayenta ranks both samples (average ranks for ties) and computes
+    ``(2 * r1 - m * (m + 1)) / (2 * n * m)`` from the experiment's rank sum ``r1``; ``2 * r1 -
+    m * (m + 1)`` is twice Mann-Whitney's U, an exact integer, so ``U / (n * m)`` is the same
+    double. U comes from the sorted-sample counting the interval uses (a test checks it against
+    ``scipy.stats.rankdata``).
     """
-    m, n = len(experiment), len(control)
-    ranks = rankdata(np.concatenate((experiment, control)))
-    r1 = float(np.sum(ranks[:m]))
-    return (2 * r1 - m * (m + 1)) / (2 * n * m)
+    return RankSumShift(experiment, control).u_statistic() / (len(control) * len(experiment))
