@@ -18,8 +18,8 @@ each (1,000 SLOs with page and ticket alerts), applied through ``POST .../servic
   machine load. For reference, ``EventIngest.push`` called in-process on the same batches.
 - status: once a tick has evaluated all 1,000 SLOs, ``--requests`` sequential keep-alive
   ``GET .../slos`` (the full status document of 1,000 SLOs, about 1 MB), each after a
-  ``GET /healthz``, the floor of the HTTP stack (routing, auth-free, middleware, request
-  log); p50/p99 of each, their ratio, and the evaluator's tick duration meanwhile.
+  ``GET /healthz``, the floor of the HTTP stack (routing, middleware and request log, no
+  auth); p50/p99 of each, their ratio, and the evaluator's tick duration meanwhile.
 
 The clients run in this process and share its GIL (and the host's cores) with the server,
 so the figures are a lower bound for a server on a host of its own; the host's load average
