@@ -90,7 +90,7 @@ INVALID = [
     (
         "NaN seconds are not finite",
         {"compute": [{"capability": "cpu", "seconds": "NaN"}]},
-        "RUN.json:compute[0].seconds: must be a finite number",
+        "RUN.json:compute[0].seconds: must be a finite number (got NaN)",
     ),
     (
         "a fee needs exactly one amount",
@@ -100,7 +100,9 @@ INVALID = [
     (
         "a USD fee in a EUR run is ambiguous",
         {"currency": "EUR", "api_fees": [{"name": "s", "usd": 1}]},
-        "RUN.json:api_fees[0].usd: is in USD but the run's currency is EUR; use amount",
+        "RUN.json:api_fees[0].usd: is in USD but the run's currency is EUR; use amount\n"
+        "RUN.json:currency: is EUR but the prices are in USD "
+        "(opsplane does not convert currencies)",
     ),
     (
         "a start needs a time zone",
@@ -120,12 +122,14 @@ INVALID = [
 )
 def test_each_mistake_is_one_line_naming_the_field(changes: dict[str, Any], expected: str) -> None:
     run = {k: v for k, v in {**RUN, **changes}.items() if v is not None}
-    assert problems(json.dumps(run)) == [expected]
+    assert problems(json.dumps(run), price=True) == expected.split("\n")
 
 
 def test_nan_and_infinity_literals_are_read_and_rejected() -> None:
     text = json.dumps(RUN).replace('"rate_per_second": "0.000016"', '"rate_per_second": Infinity')
-    assert problems(text) == ["RUN.json:compute[0].rate_per_second: must be a finite number"]
+    assert problems(text, price=True) == [
+        "RUN.json:compute[0].rate_per_second: must be a finite number (got Infinity)"
+    ]
 
 
 def test_every_problem_of_a_batch_is_reported_at_once() -> None:

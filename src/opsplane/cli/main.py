@@ -10,6 +10,7 @@ import sys
 
 import typer
 
+import opsplane.cli.cost as cost_cli
 from opsplane.cli import alerts, canary, generate, incidents, server, slo, validate
 from opsplane.cli.output import print_error
 from opsplane.errors import OpsplaneError
@@ -27,6 +28,7 @@ app.add_typer(generate.app, name="generate")
 app.add_typer(slo.slo_app, name="slo")
 app.add_typer(slo.ingest_app, name="ingest")
 app.add_typer(alerts.app, name="alerts")
+app.add_typer(cost_cli.app, name="cost")
 app.add_typer(canary.app, name="canary")
 app.add_typer(incidents.silence_app, name="silence")
 app.add_typer(incidents.incident_app, name="incident")

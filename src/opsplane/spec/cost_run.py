@@ -27,8 +27,10 @@ from opsplane.spec.documents import format_path
 from opsplane.spec.edge import Strict
 
 Name = Annotated[str, Field(min_length=1)]
-Count = Annotated[int, Field(strict=True, ge=0)]
-Money = Annotated[Decimal, Field(ge=0)]
+# Values are only typed here: the domain checks them (negative, NaN, limits), so a run with a
+# bad value is still read and every other problem of it is reported in the same attempt.
+Count = Annotated[int, Field(strict=True)]
+Money = Annotated[Decimal, Field(allow_inf_nan=True)]
 
 
 class ComputeIn(Strict):
