@@ -17,7 +17,7 @@ from opsplane.domain.alert_state import RESOLVED_RETENTION
 from opsplane.domain.alerting_rules import AlertDefinition, alert_definitions
 from opsplane.domain.duration import DAY, MINUTE
 from opsplane.domain.evaluation import AlertStatus, AlertTransition, SLOStatus
-from opsplane.domain.evaluator import SLOInput, evaluate_many, evaluation_windows
+from opsplane.domain.evaluator import SLOInput, SLOPlan, evaluate_many, plan
 from opsplane.domain.slo import SLO, Service
 from opsplane.domain.windows import DEFAULT_CATALOGS, AlertWindows, catalog_for
 from opsplane.ports import RatioRequest, SLIReader, StateStore
@@ -40,6 +40,7 @@ class _Plan:
     slo: SLO
     catalog: AlertWindows
     definitions: tuple[AlertDefinition, ...]
+    evaluation: SLOPlan
 
 
 @dataclass
@@ -68,21 +69,21 @@ class Engine:
                 period = slo.period.length if slo.period else self.default_period
                 catalog = catalog_for(slo.windows, period, self.catalogs, derive=True)
                 assert catalog is not None  # derive=True always finds windows
-                self._plans.append(_Plan(slo, catalog, alert_definitions(slo, catalog)))
+                definitions = alert_definitions(slo, catalog)
+                evaluation = plan(slo, catalog, self.default_period)
+                self._plans.append(_Plan(slo, catalog, definitions, evaluation))
         if self.state is not None:
             for (slo_id, key), status in self.state.load_alert_states().items():
                 self._previous.setdefault(slo_id, {})[key] = status
 
     def tick(self, at: Millis) -> Tick:
         """Evaluate every SLO at ``at`` and persist the result."""
-        requests = [
-            RatioRequest(
-                p.slo, tuple(evaluation_windows(p.slo, p.catalog, self.default_period, at))
-            )
-            for p in self._plans
-        ]
+        requests = [RatioRequest(p.slo, tuple(p.evaluation.windows_at(at))) for p in self._plans]
         ratios = self.reader.error_ratios(requests, at)
-        inputs = [SLOInput(p.slo, p.catalog, r) for p, r in zip(self._plans, ratios, strict=True)]
+        inputs = [
+            SLOInput(p.slo, p.catalog, r, p.evaluation)
+            for p, r in zip(self._plans, ratios, strict=True)
+        ]
         statuses, transitions = evaluate_many(inputs, self.default_period, self._previous, at=at)
         self._previous = {s.slo_id: {a.key: a for a in s.alerts} for s in statuses}
         if self.state is not None:
