@@ -11,7 +11,7 @@ from opsplane.app.burndown import burn_down
 from opsplane.domain.duration import DAY
 from opsplane.domain.slo import Service
 from opsplane.errors import NotFoundError, Problem, SpecError
-from opsplane.render.status import alert_entry, rfc3339, slo_entry, status_document
+from opsplane.render.status import alert_entry, rfc3339, slo_entry
 from opsplane.server.security import Reader, RuntimeDep, Writer
 
 router = APIRouter(prefix="/api/v1/namespaces/{namespace}", tags=["services"])
@@ -83,12 +83,15 @@ def delete_service(namespace: str, name: str, who: Writer, rt: RuntimeDep) -> Re
     return Response(status_code=204)
 
 
-@router.get("/slos", summary="SLO status")
-def slo_status(namespace: str, who: Reader, rt: RuntimeDep) -> dict[str, Any]:
+@router.get(
+    "/slos",
+    summary="SLO status",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {"schema": {"type": "object"}}}}},
+)
+def slo_status(namespace: str, who: Reader, rt: RuntimeDep) -> Response:
     """The latest evaluation of every SLO of the namespace (``slo status --json`` v1)."""
-    statuses = rt.latest_statuses(namespace)
-    at = max((s.at for s in statuses), default=rt.clock.now_ms())
-    return status_document(statuses, at)
+    return Response(rt.status_json(namespace), media_type="application/json")
 
 
 @router.get("/slos/{slo_id}", summary="One SLO: status, alert history and burn-down")
