@@ -41,3 +41,4 @@ bench: install ## Benchmarks (slow; not part of the tests)
 	$(PYTHON) bench/alerting.py
 	$(PYTHON) bench/alerting_latency.py
 	$(PYTHON) bench/server.py
+	$(PYTHON) bench/canary.py

@@ -92,16 +92,17 @@ class MannWhitneyClassifier:
         """
         if len(experiment) == 0 or len(control) == 0:
             return _no_data(name, nan_strategy, critical, data_required, 1.0)
-        if np.array_equal(np.sort(experiment), np.sort(control)):
+        experiment, control = np.sort(experiment), np.sort(control)
+        if np.array_equal(experiment, control):
             return Classification("Pass", reasons.identical())
-        if np.unique(np.concatenate((experiment, control))).size == 1:
+        if experiment[0] == experiment[-1] == control[0] == control[-1]:
             return Classification("Pass", reasons.one_value(float(experiment[0])))
         comparison = self._compare(control, experiment, direction)
         return self._with_criticality(comparison, critical=critical, name=name)
 
     def _compare(self, control: Samples, experiment: Samples, direction: Direction) -> _Comparison:
         """``MannWhitneyClassifier.compare``: the test, the bounds and the effect size."""
-        if np.unique(experiment).size == 1 and np.unique(control).size == 1:
+        if experiment[0] == experiment[-1] and control[0] == control[-1]:  # both sorted
             # both samples constant: ranks would all tie, so Kayenta jitters them
             rng = np.random.default_rng(self.seed)
             experiment = add_gaussian_noise(experiment, experiment[0] * NOISE_SCALE, rng)

@@ -17,6 +17,7 @@ lets the judge classify 100 metrics of 1,000 samples in a few tens of millisecon
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -24,7 +25,7 @@ from scipy.special import ndtri
 
 from opsplane.domain.canary.model import ShiftTest
 from opsplane.domain.canary.types import Samples
-from opsplane.domain.canary.zeroin import zeroin
+from opsplane.domain.canary.zeroin import Search, zeroin_steps
 
 
 class AllTiedError(ValueError):
@@ -34,13 +35,26 @@ class AllTiedError(ValueError):
         super().__init__("cannot compute confidence interval when all observations are tied")
 
 
-def _tie_sum(counts: Samples) -> float:
-    """``sum(t^3 - t)`` over the sizes ``t`` of groups of equal values."""
-    return float(np.sum(counts**3 - counts))
+Counts = npt.NDArray[np.int64]
+
+
+def _tie_sum(sizes: Counts) -> float:
+    """``sum(t^3 - t)`` over the sizes ``t`` of groups of equal values (exact integers)."""
+    return float((sizes**3 - sizes).sum())
+
+
+def _runs(ordered: Samples) -> tuple[Samples, Counts]:
+    """The distinct values of a sorted array, and how often each occurs."""
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    counts = np.diff(np.append(starts, len(ordered))).astype(np.int64)
+    return ordered[starts], counts
 
 
 class RankSumShift:
     """The rank-sum statistic of ``x - mu`` against ``y``, for any shift ``mu``.
+
+    ``x`` is kept as its distinct values and their counts, so tie-heavy samples (error counts)
+    cost as many lookups as they have distinct values.
 
     Args:
         x: The experiment sample (no NaNs, not empty).
@@ -48,18 +62,19 @@ class RankSumShift:
     """
 
     def __init__(self, x: Samples, y: Samples) -> None:
-        self.x = np.sort(x)
-        self.y = np.sort(y)
+        # a stable sort is linear on the sorted samples the classifier passes
+        self.x_values, self.x_counts = _runs(np.sort(x, kind="stable"))
+        self.y = np.sort(y, kind="stable")
         self.nx, self.ny = len(x), len(y)
-        self._x_runs = int(np.count_nonzero(np.diff(self.x))) + 1
-        self._x_ties = _tie_sum(np.unique(self.x, return_counts=True)[1].astype(np.float64))
-        self._y_ties = _tie_sum(np.unique(self.y, return_counts=True)[1].astype(np.float64))
+        self._y_or_nan = np.append(self.y, np.nan)  # searchsorted may point past the end
+        self._x_ties = _tie_sum(self.x_counts)
+        self._y_ties = _tie_sum(_runs(self.y)[1])
 
     def u_statistic(self) -> float:
         """Mann-Whitney's U of ``x`` at shift 0: pairs with ``x > y``, plus half the ties."""
-        below = np.searchsorted(self.y, self.x, "left")
-        equal = np.searchsorted(self.y, self.x, "right") - below
-        return float(np.sum(below)) + float(np.sum(equal)) * 0.5
+        below = self.y.searchsorted(self.x_values, "left")
+        equal = self.y.searchsorted(self.x_values, "right") - below
+        return float(below @ self.x_counts) + float(equal @ self.x_counts) * 0.5
 
     def diff(self, mu: float, quantile: float) -> float:
         """``MannWhitney.wilcoxonDiff``: the standardised, continuity- and tie-corrected statistic
@@ -69,33 +84,46 @@ class RankSumShift:
         Raises:
             AllTiedError: every value of ``x - mu`` and ``y`` is the same.
         """
+        return self.statistics([mu])[0] - quantile
+
+    def statistics(self, mus: Sequence[float]) -> list[float]:
+        """``diff(mu, 0)`` at several shifts, with one ``searchsorted`` for all of them."""
+        shifted = self.x_values[np.newaxis, :] - np.asarray(mus, np.float64)[:, np.newaxis]
+        below = self.y.searchsorted(shifted, "left")
+        across = (self._y_or_nan[below] == shifted).any(axis=1).tolist()
+        merged = (shifted[:, 1:] == shifted[:, :-1]).any(axis=1).tolist()
+        totals = (below @ self.x_counts).tolist()
+        half_pairs = self.nx * self.ny / 2
+        out = []
+        for row, total in enumerate(totals):
+            if across[row] or merged[row]:
+                # ties across the samples (or x values merged by rounding): count them exactly
+                equal = self.y.searchsorted(shifted[row], "right") - below[row]
+                dz = (float(total) + float(equal @ self.x_counts) * 0.5) - half_pairs
+                ties = self._merged_ties(shifted[row], equal)
+            else:
+                dz = float(total) - half_pairs
+                ties = self._x_ties + self._y_ties
+            out.append(self._standardise(dz, ties))
+        return out
+
+    def _standardise(self, dz: float, ties: float) -> float:
+        """``(dz - correction) / sigma`` with the tie-corrected variance of the rank sum."""
         nx, ny = self.nx, self.ny
-        shifted = self.x - mu
-        below = np.searchsorted(self.y, shifted, "left")
-        at = self.y[np.minimum(below, ny - 1)] == shifted
-        runs = int(np.count_nonzero(np.diff(shifted))) + 1
-        if at.any() or runs != self._x_runs:
-            # ties across the samples (or x values merged by rounding): count them exactly
-            equal = np.searchsorted(self.y, shifted, "right") - below
-            dz = (float(np.sum(below)) + float(np.sum(equal)) * 0.5) - nx * ny / 2
-            ties = self._merged_ties(shifted, equal)
-        else:
-            dz = float(np.sum(below)) - nx * ny / 2
-            ties = self._x_ties + self._y_ties
         correction = 0.0 if dz == 0 else math.copysign(0.5, dz)
         n = nx + ny
         variance = (nx * ny / 12) * ((n + 1) - ties / (n * (n - 1)))
         if variance <= 0:
             raise AllTiedError
-        return (dz - correction) / math.sqrt(variance) - quantile
+        return (dz - correction) / math.sqrt(variance)
 
     def _merged_ties(self, shifted: Samples, equal: npt.NDArray[np.intp]) -> float:
-        """``sum(t^3 - t)`` over the tied groups of ``shifted`` and ``y`` together."""
-        starts = np.flatnonzero(np.diff(shifted, prepend=np.nan) != 0)
-        in_x = np.diff(starts, append=len(shifted)).astype(np.float64)
-        in_y = equal[starts].astype(np.float64)
-        both = in_x + in_y
-        return _tie_sum(both) - _tie_sum(in_y) + self._y_ties
+        """``sum(t^3 - t)`` over the tied groups of ``shifted`` and ``y`` together: equal
+        shifted values form one group, which merges with the ``y`` values equal to it."""
+        starts = np.flatnonzero(np.concatenate(([True], shifted[1:] != shifted[:-1])))
+        in_x = np.add.reduceat(self.x_counts, starts)
+        in_y = equal[starts].astype(np.int64)
+        return _tie_sum(in_x + in_y) - _tie_sum(in_y) + self._y_ties
 
     def interval(self, confidence_level: float) -> ShiftTest:
         """``MannWhitney.calculateConfidenceInterval``: the interval and the estimate.
@@ -103,43 +131,47 @@ class RankSumShift:
         The bounds are the roots at ``+z`` and ``-z``, ``z = |qnorm((1 - level) / 2)|``,
         searched between ``min(x) - max(y)`` and ``max(x) - min(y)``; a bound whose function
         does not change sign over that range is the range's end. The estimate is the root at 0,
-        searched without that check, as upstream.
+        searched without that check, as upstream. The three searches run side by side, so each
+        round evaluates the statistic at up to three shifts in one go; each search takes
+        exactly the steps it would take alone.
         """
-        mu_min = float(self.x[0] - self.y[-1])
-        mu_max = float(self.x[-1] - self.y[0])
+        mu_min = float(self.x_values[0] - self.y[-1])
+        mu_max = float(self.x_values[-1] - self.y[0])
         z = z_quantile((1.0 - confidence_level) / 2)
-        lower = self._bound(mu_min, mu_max, -z)
-        upper = self._bound(mu_min, mu_max, z)
-        estimate = zeroin(
-            mu_min, mu_max, self.diff(mu_min, 0.0), self.diff(mu_max, 0.0), self._at(0.0)
-        )
-        return ShiftTest(lower, upper, estimate)
+        at_min, at_max = self.statistics([mu_min, mu_max])
+        roots: dict[str, float] = {}
+        searches: dict[str, tuple[float, Search]] = {}
+        for key, quantile in (("lower", -z), ("upper", z)):  # findRoot
+            f_lower, f_upper = at_min - quantile, at_max - quantile
+            if f_lower <= 0:
+                roots[key] = mu_min
+            elif f_upper >= 0:
+                roots[key] = mu_max
+            else:
+                searches[key] = (quantile, zeroin_steps(mu_min, mu_max, f_lower, f_upper))
+        searches["estimate"] = (0.0, zeroin_steps(mu_min, mu_max, at_min - 0.0, at_max - 0.0))
+        roots.update(self._solve_together(searches))
+        return ShiftTest(roots["lower"], roots["upper"], roots["estimate"])
 
-    def _bound(self, mu_min: float, mu_max: float, quantile: float) -> float:
-        """``findRoot`` in ``calculateConfidenceInterval``."""
-        f_lower = self.diff(mu_min, quantile)
-        f_upper = self.diff(mu_max, quantile)
-        if f_lower <= 0:
-            return mu_min
-        if f_upper >= 0:
-            return mu_max
-        return zeroin(mu_min, mu_max, f_lower, f_upper, self._at(quantile))
-
-    def _at(self, quantile: float) -> _Diff:
-        return _Diff(self, quantile)
-
-
-class _Diff:
-    """``diff`` at a fixed quantile, as the one-argument function the root finder wants."""
-
-    __slots__ = ("quantile", "shift")
-
-    def __init__(self, shift: RankSumShift, quantile: float) -> None:
-        self.shift = shift
-        self.quantile = quantile
-
-    def __call__(self, mu: float) -> float:
-        return self.shift.diff(mu, self.quantile)
+    def _solve_together(self, searches: dict[str, tuple[float, Search]]) -> dict[str, float]:
+        """Run root searches of ``diff(mu, quantile)`` in lock step; their roots by key."""
+        roots: dict[str, float] = {}
+        pending: dict[str, float] = {}
+        for key, (_, search) in searches.items():
+            try:
+                pending[key] = next(search)
+            except StopIteration as done:
+                roots[key] = done.value
+        while pending:
+            values = self.statistics(list(pending.values()))
+            for key, value in zip(list(pending), values, strict=True):
+                quantile, search = searches[key]
+                try:
+                    pending[key] = search.send(value - quantile)
+                except StopIteration as done:
+                    del pending[key]
+                    roots[key] = done.value
+        return roots
 
 
 def z_quantile(p: float) -> float:

@@ -16,7 +16,7 @@ These few lines are the price of agreeing with Kayenta and R to the last digit.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 
 MAX_ITERATIONS = 1000
 """``BrentSolver.MAX_ITERATIONS``."""
@@ -33,16 +33,16 @@ def _is_zero(value: float) -> bool:
     return abs(value) <= math.ulp(0.0)
 
 
-def zeroin(  # noqa: PLR0912  # one step of Brent's method, kept whole to mirror R's zeroin.c
-    ax: float,
-    bx: float,
-    fa: float,
-    fb: float,
-    func: Callable[[float], float],
-    *,
-    tol: float = TOLERANCE,
-) -> float:
-    """A zero of ``func`` in ``[ax, bx]`` given ``fa = func(ax)``, ``fb = func(bx)``.
+Search = Generator[float, float, float]
+"""A root search as a generator: it yields the next point to evaluate, is sent the function's
+value there, and returns the root. Searches over the same data can then share evaluations
+(:meth:`~opsplane.domain.canary.mannwhitney.RankSumShift.interval` runs three at once)."""
+
+
+def zeroin_steps(  # noqa: PLR0912  # one step of Brent's method, kept whole to mirror R's zeroin.c
+    ax: float, bx: float, fa: float, fb: float, *, tol: float = TOLERANCE
+) -> Search:
+    """Brent's search for a zero in ``[ax, bx]`` given ``fa = f(ax)``, ``fb = f(bx)``.
 
     Like R, it does not check that ``fa`` and ``fb`` differ in sign, and after
     :data:`MAX_ITERATIONS` it returns its last iterate rather than failing.
@@ -83,7 +83,27 @@ def zeroin(  # noqa: PLR0912  # one step of Brent's method, kept whole to mirror
             new_step = tol_act if new_step > 0 else -tol_act
         a, fa = b, fb
         b += new_step
-        fb = func(b)
+        fb = yield b
         if (fb > 0 and fc > 0) or (fb < 0 and fc < 0):
             c, fc = a, fa  # keep the root bracketed between b and c
     return b
+
+
+def zeroin(
+    ax: float,
+    bx: float,
+    fa: float,
+    fb: float,
+    func: Callable[[float], float],
+    *,
+    tol: float = TOLERANCE,
+) -> float:
+    """``BrentSolver.solve``: a zero of ``func`` in ``[ax, bx]`` (see :func:`zeroin_steps`)."""
+    search = zeroin_steps(ax, bx, fa, fb, tol=tol)
+    try:
+        point = next(search)
+        while True:
+            point = search.send(func(point))
+    except StopIteration as done:
+        root: float = done.value
+        return root
