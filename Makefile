@@ -42,3 +42,4 @@ bench: install ## Benchmarks (slow; not part of the tests)
 	$(PYTHON) bench/alerting_latency.py
 	$(PYTHON) bench/server.py
 	$(PYTHON) bench/canary.py
+	$(PYTHON) bench/cost.py

@@ -33,6 +33,12 @@ from opsplane.errors import SpecError
 IntArray: TypeAlias = npt.NDArray[Any]
 """An int64 array, or an object array of Python ints where int64 would overflow."""
 
+SECONDS_GUESS = 3
+"""Durations are usually read to the millisecond; finer ones take the exact path."""
+
+FEE_GUESS = 6
+"""Fees are usually given to a few decimal places; finer ones take the exact path."""
+
 Index: TypeAlias = npt.NDArray[np.intp]
 Mask: TypeAlias = npt.NDArray[np.bool_]
 
@@ -98,15 +104,17 @@ def build_columns(
     actions, bad = _counts(raw.actions)
     flagged.update(np.flatnonzero(bad).tolist())
     compute_run = np.asarray(raw.compute_run, dtype=np.intp)
-    seconds, seconds_places, bad = _decimals(raw.seconds, MAX_SECONDS, MAX_SECONDS_PLACES)
-    rates, rate_places, bad_rates = _decimals(raw.rates, MAX_MONEY, MAX_MONEY_PLACES)
+    seconds, seconds_places, bad = _decimals(
+        raw.seconds, MAX_SECONDS, MAX_SECONDS_PLACES, SECONDS_GUESS
+    )
+    rates, rate_places, bad_rates = _shared_decimals(raw.rates, MAX_MONEY, MAX_MONEY_PLACES)
     flagged.update(compute_run[bad | bad_rates].tolist())
     llm_run = np.asarray(raw.llm_run, dtype=np.intp)
     llm_model = np.asarray(raw.llm_model, dtype=np.intp)
     tokens, bad = _token_matrix(raw.tokens, has_output[llm_model] if len(llm_model) else None)
     flagged.update(llm_run[bad].tolist())
     fee_run = np.asarray(raw.fee_run, dtype=np.intp)
-    fees, fee_places, bad = _decimals(raw.fees, MAX_MONEY, MAX_MONEY_PLACES)
+    fees, fee_places, bad = _decimals(raw.fees, MAX_MONEY, MAX_MONEY_PLACES, FEE_GUESS)
     flagged.update(fee_run[bad].tolist())
     if flagged:
         _reject(runs, table, sorted(flagged), file)
@@ -173,8 +181,10 @@ def _bad_times(run: Run) -> bool:
 
 def _counts(values: list[int]) -> tuple[IntArray, Mask]:
     """Whole-number counts as an array, and which are not counts or out of range."""
-    not_int = np.fromiter((type(v) is not int for v in values), dtype=bool, count=len(values))
-    if not_int.any():
+    if set(map(type, values)) <= {int}:  # the usual case, checked at C speed
+        not_int = np.zeros(len(values), dtype=bool)
+    else:  # bool is an int subclass that numpy would take as 0 or 1
+        not_int = np.fromiter((type(v) is not int for v in values), dtype=bool, count=len(values))
         values = [0 if bad else v for v, bad in zip(values, not_int.tolist(), strict=True)]
     array = _int_array(values)
     return array, not_int | (array < 0) | (array > MAX_COUNT)
@@ -194,8 +204,48 @@ def _token_matrix(
     return matrix, np.asarray(bad, dtype=bool)
 
 
-def _decimals(values: list[Decimal], limit: Decimal, max_places: int) -> tuple[IntArray, int, Mask]:
-    """Decimals as integers at the batch's scale: (array, places, unusable values)."""
+def _decimals(
+    values: list[Decimal], limit: Decimal, max_places: int, guess: int
+) -> tuple[IntArray, int, Mask]:
+    """Decimals as integers at the batch's scale: (array, places, unusable values).
+
+    The fast path scales every value by ``10**guess`` and insists the result is a whole
+    number (``to_integral_exact`` traps ``Inexact``): two C calls per value, no digit tuples.
+    When some value does not fit that (more places, NaN, not a Decimal), the exact path finds
+    each value's places and flags the bad ones.
+    """
+    if guess <= max_places:
+        scale, integral = EXACT.scaleb, EXACT.to_integral_exact
+        try:
+            ints = [int(integral(scale(v, guess))) for v in values]
+        except (ArithmeticError, TypeError, ValueError):
+            pass
+        else:
+            return _bounded(ints, guess, limit, np.zeros(len(values), dtype=bool))
+    return _decimals_exact(values, limit, max_places)
+
+
+def _shared_decimals(
+    values: list[Decimal], limit: Decimal, max_places: int
+) -> tuple[IntArray, int, Mask]:
+    """:func:`_decimals` for values that are mostly the same few objects (the table's rates).
+
+    Each distinct object is examined and converted once; the batch's scale is exactly the
+    most places any of them has.
+    """
+    distinct = {id(v): v for v in values}  # the list keeps every object alive meanwhile
+    ints, places, bad = _decimals_exact(list(distinct.values()), limit, max_places)
+    if bad.any():
+        return _decimals_exact(values, limit, max_places)
+    converted = dict(zip(distinct, ints.tolist(), strict=True))
+    return _bounded(
+        [converted[id(v)] for v in values], places, limit, np.zeros(len(values), dtype=bool)
+    )
+
+
+def _decimals_exact(
+    values: list[Decimal], limit: Decimal, max_places: int
+) -> tuple[IntArray, int, Mask]:
     bad = np.zeros(len(values), dtype=bool)
     places = 0
     for j, value in enumerate(values):
@@ -208,6 +258,10 @@ def _decimals(values: list[Decimal], limit: Decimal, max_places: int) -> tuple[I
         0 if flag else int(EXACT.scaleb(v, places))
         for v, flag in zip(values, bad.tolist(), strict=True)
     ]
+    return _bounded(ints, places, limit, bad)
+
+
+def _bounded(ints: list[int], places: int, limit: Decimal, bad: Mask) -> tuple[IntArray, int, Mask]:
     array = _int_array(ints)
     scaled_limit = int(EXACT.scaleb(limit, places))
     return array, places, bad | (array < 0) | (array > scaled_limit)

@@ -1,0 +1,145 @@
+"""Cost engine benchmark: pricing 1,000,000 runs with the bulk pricer (target <= 10 s).
+
+What is timed is :meth:`opsplane.domain.cost.bulk.BulkPricer.price` on a list of domain
+``Run`` objects, end to end: validation of every value, the one pass that gathers them into
+integer columns, and the numpy arithmetic. Building the runs (the input, as ``RUN.json``
+parsing or the API would hand them over) is not timed. The runs are seeded random mixes of
+what workflow runs use: 50-5,000 actions; one or two compute lines (``cpu`` and
+``memory-gb`` at table rates, some ``gpu`` at a per-run rate) with millisecond durations; one or
+two LLM calls over 12 models of the packaged LiteLLM 1.110.2 map (OpenAI, Anthropic, Gemini,
+Mistral, DeepSeek), some with cache reads and writes and reasoning tokens; an API fee in one
+run of three.
+
+Printed beside it, measured in the same run:
+
+- naive: :func:`opsplane.domain.cost.pricing.price_run` (validation and exact Decimal
+  arithmetic with line items, one run at a time) on the first ``--naive`` runs, extrapolated
+  linearly to all of them, and the ratio naive / bulk;
+- agreement: the bulk totals of those runs equal the Decimal pricer's exactly (else FAIL);
+- peak RSS of this process (``ru_maxrss``).
+
+Exits 1 (FAIL) when pricing takes longer than the target or the two pricers disagree.
+
+Usage: python bench/cost.py [--runs N] [--naive M]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import sys
+import time
+from decimal import Decimal
+
+from opsplane.domain.cost.bulk import BulkPricer
+from opsplane.domain.cost.model import ApiFee, ComputeUsage, LlmUsage, Run
+from opsplane.domain.cost.prices import PriceTable
+from opsplane.domain.cost.pricing import price_run
+from opsplane.spec.cost_prices import load_price_table
+
+TARGET_S = 10.0
+MODELS = (
+    "gpt-4o-mini", "gpt-4o", "gpt-4.1-mini", "o4-mini", "claude-sonnet-4-5", "claude-haiku-4-5",
+    "gemini/gemini-2.5-flash", "gemini/gemini-2.5-pro", "mistral/mistral-small-latest",
+    "deepseek/deepseek-chat", "openai/gpt-4o-mini", "claude-opus-4-5",
+)  # fmt: skip
+POOL = 4096
+"""Distinct usage tuples to draw from: runs share them, so a million runs fit in memory."""
+
+
+def make_runs(n: int, seed: int = 2026) -> list[Run]:
+    """``n`` seeded runs (see the module docs); usage tuples come from a shared pool."""
+    rng = random.Random(seed)
+    computes = [_compute(rng) for _ in range(POOL)]
+    llms = [_llm(rng) for _ in range(POOL)]
+    fees = [(), (), (ApiFee("search", Decimal("0.002")),)]
+    services = [f"svc-{i:02d}" for i in range(40)]
+    runs = []
+    for i in range(n):
+        usage = (computes[rng.randrange(POOL)], llms[rng.randrange(POOL)], fees[i % 3])
+        runs.append(
+            Run(f"run-{i:07d}", services[i % 40], "payments", rng.randrange(50, 5_000), *usage)
+        )
+    return runs
+
+
+def _compute(rng: random.Random) -> tuple[ComputeUsage, ...]:
+    seconds = Decimal(rng.randrange(1_000, 900_000)).scaleb(-3)
+    lines = [ComputeUsage("cpu", seconds), ComputeUsage("memory-gb", 2 * seconds)]
+    if rng.random() < 0.1:
+        lines.append(ComputeUsage("gpu", seconds, Decimal("0.000305556")))
+    return tuple(lines[: rng.choice((1, 2, 3))])
+
+
+def _llm(rng: random.Random) -> tuple[LlmUsage, ...]:
+    calls = []
+    for _ in range(rng.choice((1, 1, 2))):
+        output = rng.randrange(50, 4_000)
+        model = rng.choice(MODELS)
+        cached = model.startswith(("claude", "gpt-4o")) and rng.random() < 0.5
+        writes = cached and model.startswith("claude")
+        reasons = model in ("o4-mini", "claude-opus-4-5")
+        calls.append(
+            LlmUsage(
+                model,
+                rng.randrange(500, 50_000),
+                output,
+                cache_read_tokens=rng.randrange(0, 30_000) if cached else 0,
+                cache_write_tokens=rng.randrange(0, 3_000) if writes else 0,
+                reasoning_tokens=rng.randrange(0, output) if reasons else 0,
+            )
+        )
+    return tuple(calls)
+
+
+def time_naive(runs: list[Run], table: PriceTable) -> tuple[float, list[Decimal]]:
+    start = time.perf_counter()
+    totals = [price_run(run, table).total for run in runs]
+    return time.perf_counter() - start, totals
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1_000_000)
+    parser.add_argument("--naive", type=int, default=20_000)
+    args = parser.parse_args()
+    base = load_price_table()
+    rates = {**base.compute_rates, "memory-gb": Decimal("0.0000025")}
+    table = PriceTable(base.models, base.unusable, base.action_price, rates, source=base.source)
+    built = time.perf_counter()
+    runs = make_runs(args.runs)
+    print(f"built {len(runs):,} runs in {time.perf_counter() - built:.1f} s (not timed)")
+
+    pricer = BulkPricer(table)
+    start = time.perf_counter()
+    columns = pricer.columns(runs)
+    gathered = time.perf_counter()
+    result = pricer.price_columns(columns)
+    bulk_s = time.perf_counter() - start
+    arithmetic_s = start + bulk_s - gathered
+    lines = len(columns.compute_run) + len(columns.llm_run) + len(columns.fee_run) + len(runs)
+    print(
+        f"bulk: {len(runs):,} runs ({lines:,} priced lines) in {bulk_s:.2f} s "
+        f"(validate + columns {gathered - start:.2f} s, arithmetic {arithmetic_s:.2f} s "
+        f"in {result.parts['llm'].dtype}); total {result.total()} {table.currency}"
+    )
+
+    subset = runs[: args.naive]
+    naive_s, naive_totals = time_naive(subset, table)
+    naive_all = naive_s * len(runs) / len(subset)
+    agree = result.totals()[: len(subset)] == naive_totals
+    print(
+        f"naive Decimal loop: {len(subset):,} runs in {naive_s:.2f} s, {naive_all:.1f} s "
+        f"extrapolated to {len(runs):,}; ratio naive/bulk {naive_all / bulk_s:.1f}x"
+    )
+    print(f"bulk == Decimal on those {len(subset):,} runs: {'yes' if agree else 'NO'}")
+    print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    ok = bulk_s <= TARGET_S and agree
+    print("PASS" if ok else "FAIL: " + ("above target" if agree else "the pricers disagree"))
+    if not ok:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
