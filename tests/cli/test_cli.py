@@ -611,3 +611,12 @@ def test_an_invalid_severity_mapping_is_a_usage_error() -> None:
     assert run.returncode == 2
     assert run.stderr.strip() == "opsplane: --severity 'page=P9': use page=P0..P3 or ticket=P0..P3"
     assert_no_traceback(run)
+
+
+def test_a_spec_nested_too_deeply_is_one_problem_not_a_crash(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("a: " + "[" * 20_000 + "]" * 20_000 + "\n")
+    run = opsplane("validate", deep)
+    assert run.returncode == 1
+    assert run.stderr.strip().endswith("invalid YAML: nested too deeply")
+    assert_no_traceback(run)

@@ -75,3 +75,22 @@ def test_health_and_metrics_are_open(server: Server) -> None:
     metrics = server.client.get("/metrics").text
     assert "opsplane_http_requests_total" in metrics
     assert "opsplane_outbox_notifications" in metrics
+
+
+def test_a_body_over_the_limit_is_413_problem_json_before_it_is_read(server: Server) -> None:
+    response = server.client.post(
+        "/api/v1/namespaces/payments/events",
+        content=b"[" * 17_000_000,
+        headers={**server.auth("payments"), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 413
+
+
+def test_unknown_methods_share_one_metrics_series(server: Server) -> None:
+    for method in ("BREW", "PROPFIND"):
+        assert server.client.request(method, "/healthz").status_code == 405
+    metrics = server.client.get("/metrics").text
+    assert 'method="other",route="/healthz",status="405"} 2.0' in metrics
+    assert "BREW" not in metrics

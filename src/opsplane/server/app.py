@@ -18,6 +18,9 @@ from opsplane.server.console import routes as console
 from opsplane.server.routes import ingest, oncall, services
 from opsplane.server.runtime import Runtime
 
+MAX_BODY_BYTES = 16_000_000
+"""Requests larger than this get 413 before their body is read (ingest batches are smaller)."""
+
 
 def create_app(runtime: Runtime, *, start: bool = True) -> FastAPI:
     """The application around an open runtime; ``start`` runs its loops while it serves."""
@@ -40,6 +43,7 @@ def create_app(runtime: Runtime, *, start: bool = True) -> FastAPI:
     )
     app.state.runtime = runtime
     problems.install(app)
+    problems.limit_body_size(app, MAX_BODY_BYTES)
     observability.install(app, runtime)
     for router in (services.router, ingest.router, oncall.router, console.router):
         app.include_router(router)

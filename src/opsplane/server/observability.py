@@ -35,6 +35,8 @@ from sqlalchemy import text
 from opsplane.server.runtime import Runtime
 
 router = APIRouter(tags=["health"])
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""Methods kept as label values; any other is ``other`` (clients must not mint series)."""
 log = structlog.get_logger("opsplane.http")
 
 
@@ -136,8 +138,9 @@ def install(app: FastAPI, runtime: Runtime) -> ServerMetrics:
         elapsed = time.perf_counter() - started
         route = request.scope.get("route")
         template = getattr(route, "path", "unmatched")
-        metrics.requests.labels(request.method, template, str(response.status_code)).inc()
-        metrics.latency.labels(request.method, template).observe(elapsed)
+        method = request.method if request.method in _METHODS else "other"
+        metrics.requests.labels(method, template, str(response.status_code)).inc()
+        metrics.latency.labels(method, template).observe(elapsed)
         response.headers["X-Request-Id"] = request_id
         log.info(
             "request",

@@ -8,12 +8,12 @@ exceptions become a 500 problem without internals; request validation errors bec
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from opsplane.errors import (
@@ -107,3 +107,20 @@ async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONRes
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error", exc_info=exc)
     return problem(500, "Internal error", "the request failed; the server log has details")
+
+
+def limit_body_size(app: FastAPI, limit: int) -> None:
+    """Answer 413 (as a problem) to a request whose declared body exceeds ``limit`` bytes.
+
+    The check reads ``Content-Length``, so nothing of such a body is read or parsed. A chunked
+    body (no ``Content-Length``) is not limited here; put a proxy limit in front for those.
+    """
+
+    @app.middleware("http")
+    async def check_size(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            return problem(413, "Content too large", f"the body may be at most {limit} bytes")
+        return await call_next(request)

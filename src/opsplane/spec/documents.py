@@ -92,6 +92,8 @@ def documents_from_text(name: str, text: str) -> tuple[list[Document], list[Prob
         raw = [d for d in yaml.safe_load_all(text) if d is not None]
     except yaml.YAMLError as exc:
         return [], [Problem(name, _yaml_location(exc), f"invalid YAML: {_yaml_reason(exc)}")]
+    except RecursionError:  # PyYAML composes nested collections recursively
+        return [], [Problem(name, "", "invalid YAML: nested too deeply")]
     docs = list(_flatten(raw))
     return [Document(name, i, len(docs), d) for i, d in enumerate(docs)], []
 
