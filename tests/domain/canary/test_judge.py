@@ -10,6 +10,7 @@ import pytest
 
 from opsplane.domain.canary import (
     CanaryConfig,
+    EffectSize,
     MetricConfig,
     RankSumShift,
     ScoreThresholds,
@@ -100,6 +101,14 @@ def test_direction_increase_ignores_a_drop() -> None:
         MetricConfig("m", direction="increase"), samples(BASE), samples(lower)
     )
     assert (either.label, increase.label) == ("Low", "Pass")
+    assert increase.classification.reason.endswith("a fall, which direction increase ignores")
+
+
+def test_a_rise_smaller_than_the_allowed_increase_passes() -> None:
+    metric = MetricConfig("m", effect_size=EffectSize.for_measure(allowed_increase=3.0))
+    result = classify_metric(metric, samples(BASE), samples([v * 2 for v in BASE]))
+    assert result.label == "Pass"
+    assert result.classification.reason.endswith("a rise, but smaller than the allowed increase 3")
 
 
 def test_every_metric_gets_a_reason_with_the_numbers() -> None:

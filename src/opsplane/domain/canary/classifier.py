@@ -98,7 +98,7 @@ class MannWhitneyClassifier:
         if experiment[0] == experiment[-1] == control[0] == control[-1]:
             return Classification("Pass", reasons.one_value(float(experiment[0])))
         comparison = self._compare(control, experiment, direction)
-        return self._with_criticality(comparison, critical=critical, name=name)
+        return self._with_criticality(comparison, critical=critical, name=name, direction=direction)
 
     def _compare(self, control: Samples, experiment: Samples, direction: Direction) -> _Comparison:
         """``MannWhitneyClassifier.compare``: the test, the bounds and the effect size."""
@@ -129,7 +129,9 @@ class MannWhitneyClassifier:
             return cles(control, experiment)
         return mean_ratio(control, experiment)
 
-    def _with_criticality(self, c: _Comparison, *, critical: bool, name: str) -> Classification:
+    def _with_criticality(
+        self, c: _Comparison, *, critical: bool, name: str, direction: Direction
+    ) -> Classification:
         """The end of ``classify``: a critical metric fails the run when its effect reaches the
         critical threshold (or cannot be computed)."""
         thresholds = self.effect_size
@@ -147,6 +149,7 @@ class MannWhitneyClassifier:
             effect=c.effect_size,
             thresholds=thresholds,
             critical=fails_run,
+            direction=direction,
         )
         return Classification(
             c.label, reason, c.deviation, critical=fails_run, effect_size=c.effect_size, test=c.test

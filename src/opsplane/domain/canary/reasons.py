@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from opsplane.domain.canary.model import EffectSize, Label, ShiftTest
+from opsplane.domain.canary.model import Direction, EffectSize, Label, ShiftTest
 
 
 def num(value: float) -> str:
@@ -50,6 +50,7 @@ def compared(
     effect: float,
     thresholds: EffectSize,
     critical: bool,
+    direction: Direction,
 ) -> str:
     """The outcome of the Mann-Whitney comparison, with the interval, the bound and the effect."""
     bound = tolerance * abs(test.estimate)
@@ -59,7 +60,8 @@ def compared(
     )
     measure = thresholds.measure
     if label == "Pass":
-        return f"{name} was classified as Pass: {interval}; {measure} {num(effect)}"
+        why = _why_pass(test, bound, effect, thresholds, direction)
+        return f"{name} was classified as Pass: {interval}; {measure} {num(effect)}; {why}"
     allowed = thresholds.allowed_increase if label == "High" else thresholds.allowed_decrease
     suffix = " (Critical)" if critical else ""
     effect_text = (
@@ -68,3 +70,18 @@ def compared(
         else f"{measure} {num(effect)} vs allowed {num(allowed)}"
     )
     return f"{name} was classified as {label}{suffix}: {interval}; {effect_text}"
+
+
+def _why_pass(
+    test: ShiftTest, bound: float, effect: float, thresholds: EffectSize, direction: Direction
+) -> str:
+    """What kept a metric at Pass: no clear shift, the direction, or a small effect."""
+    if test.ci_lower > bound:
+        if direction == "decrease":
+            return "a rise, which direction decrease ignores"
+        return f"a rise, but smaller than the allowed increase {num(thresholds.allowed_increase)}"
+    if test.ci_upper < -bound:
+        if direction == "increase":
+            return "a fall, which direction increase ignores"
+        return f"a fall, but smaller than the allowed decrease {num(thresholds.allowed_decrease)}"
+    return "no shift beyond the bounds at this confidence"
