@@ -8,9 +8,8 @@ anything; the same request with ``payments``' read-write token succeeds (the con
 shows the 404 is isolation, not a broken URL). Listings never show another namespace's
 silences, incidents, deployments, services or SLOs.
 
-Two known gaps are strict xfails, so that fixing them fails the suite until the mark goes:
-history keyed by a service name that another namespace can take over once it is deleted, and
-SLI queries, which may read any namespace's pushed samples.
+Two former gaps are closed and tested last: a deleted service's name stays with its namespace
+(its history is keyed by the name), and a tenant's SLI queries must select its own namespace.
 """
 
 from __future__ import annotations
@@ -251,12 +250,7 @@ def test_a_silence_created_by_search_naming_payments_mutes_nothing_of_payments(
     assert not silence.mutes({**alert, "namespace": "search"}, now)  # both matchers must match
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="deployments and SLO history are keyed by service name, not namespace: a name "
-    "deleted by one namespace and applied by another brings its history along",
-)
-def test_a_service_name_taken_over_from_another_namespace_brings_none_of_its_history(
+def test_a_service_name_deleted_by_one_namespace_cannot_be_taken_by_another(
     tenancy: Tenancy,
 ) -> None:
     server = tenancy.server
@@ -276,15 +270,16 @@ def test_a_service_name_taken_over_from_another_namespace_brings_none_of_its_his
         content=spec("checkout", "search"),
         headers={**search, "Content-Type": "application/yaml"},
     )
-    assert taken.status_code == 201, taken.text
+    assert taken.status_code == 409, taken.text  # the name, and its history, stay with payments
     assert _listed(tenancy, "search", "/deployments") == []
+    again = server.client.post(
+        "/api/v1/namespaces/payments/services",
+        content=spec("checkout", "payments"),
+        headers={**payments, "Content-Type": "application/yaml"},
+    )
+    assert again.status_code == 201, again.text  # its own namespace may apply it again
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SLI queries are not scoped to the spec's namespace: a spec of search can read "
-    "payments' pushed events by naming them in its queries",
-)
 def test_an_sli_of_search_cannot_read_the_events_payments_pushed(tenancy: Tenancy) -> None:
     server = tenancy.server
     sli = events_sli("payments", "checkout", "availability")
@@ -300,7 +295,9 @@ def test_an_sli_of_search_cannot_read_the_events_payments_pushed(tenancy: Tenanc
         content=spy,
         headers={**server.auth("search"), "Content-Type": "application/yaml"},
     )
-    assert applied.status_code == 201, applied.text  # or a 422 that refuses the queries
+    assert applied.status_code == 422, applied.text
+    assert 'must have the matcher namespace=\\"search\\"' in applied.text
+    assert "spy" not in [s["name"] for s in _listed(tenancy, "search", "/services")]
     deadline = time.monotonic() + 15
     ratio: float | None = None
     while ratio is None and time.monotonic() < deadline:

@@ -15,6 +15,7 @@ from opsplane.domain.slo import Service
 from opsplane.errors import NotFoundError, Problem, SpecError
 from opsplane.ports import Clock, SpecCatalog, StoredSpec
 from opsplane.spec import load_texts
+from opsplane.spec.promql_scope import sli_queries, unscoped_selectors
 
 NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 DEFAULT_NAMESPACE = "default"
@@ -89,8 +90,29 @@ def apply_spec(catalog: SpecCatalog, clock: Clock, namespace: str, source: str) 
     if declared not in (DEFAULT_NAMESPACE, namespace):
         msg = f"is {declared!r}, but this request is for namespace {namespace!r}"
         raise SpecError([Problem("request", "metadata.namespace", msg)])
+    if problems := scope_problems(service, namespace):
+        raise SpecError(problems)
     catalog.put_spec(StoredSpec(namespace, service.name, source, clock.now_ms()))
     return replace(service, namespace=namespace)
+
+
+def scope_problems(service: Service, namespace: str) -> list[Problem]:
+    """Selectors of the service's SLIs that could read another namespace's series.
+
+    Through the API a tenant may only read its own metrics: every selector must have the
+    matcher ``namespace="<ns>"``, which the server puts on everything it stores for that
+    namespace (pushed events and OpenMetrics, scraped targets of its services).
+    """
+    problems = []
+    for index, slo in enumerate(service.slos):
+        for query in sli_queries(slo.sli):
+            for selector in unscoped_selectors(query, "namespace", namespace):
+                msg = (
+                    f"selector {selector} must have the matcher namespace=\"{namespace}\": "
+                    "an SLI may only read its own namespace's metrics"
+                )
+                problems.append(Problem("request", f"slos[{index}].sli", msg))
+    return problems
 
 
 def services(catalog: SpecCatalog, namespace: str | None = None) -> list[Service]:

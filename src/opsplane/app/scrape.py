@@ -18,12 +18,18 @@ from opsplane.types import Millis
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """One endpoint, with the ``job`` and ``instance`` labels Prometheus would give it."""
+    """One endpoint, with the ``job`` and ``instance`` labels Prometheus would give it.
+
+    ``namespace`` (the service's) is added to every sample as the label ``namespace``, which
+    is what a tenant's SLIs must select on (:mod:`opsplane.spec.promql_scope`); it replaces a
+    ``namespace`` label the target exposes itself.
+    """
 
     url: str
     job: str
     instance: str
     interval: Millis
+    namespace: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +44,7 @@ class ScrapeResult:
 def targets(services: Sequence[Service]) -> list[Target]:
     """Every scrape target of every service; ``job`` is the service name."""
     return [
-        Target(url, svc.name, urlsplit(url).netloc, svc.scrape.interval)
+        Target(url, svc.name, urlsplit(url).netloc, svc.scrape.interval, svc.namespace)
         for svc in services
         if svc.scrape is not None
         for url in svc.scrape.targets
@@ -52,6 +58,8 @@ def scrape_once(
     results = []
     for target in due:
         labels = {"job": target.job, "instance": target.instance}
+        if target.namespace:
+            labels["namespace"] = target.namespace
         try:
             samples = scraper.scrape(target.url, at, labels)
         except DatasourceError as exc:

@@ -11,9 +11,17 @@ from opsplane.errors import ConflictError
 from opsplane.ports import StoredSpec, StoredToken
 from opsplane.types import Millis
 
+DELETED = ""
+"""The source of a deleted spec: the row stays as a tombstone that keeps the name owned."""
+
 
 class SqlSpecs(SqlRepository):
-    """Applied service specs (:class:`~opsplane.ports.SpecCatalog`)."""
+    """Applied service specs (:class:`~opsplane.ports.SpecCatalog`).
+
+    Deleting a spec keeps its row with an empty source: the service's history (alert
+    transitions, deployments, incidents) is keyed by its name, so the name stays with its
+    namespace and another namespace cannot take it over and read that history.
+    """
 
     def put_spec(self, spec: StoredSpec) -> None:
         """Insert or replace; a name owned by another namespace is a conflict."""
@@ -22,7 +30,10 @@ class SqlSpecs(SqlRepository):
                 select(service_spec.c.namespace).where(service_spec.c.name == spec.name)
             ).scalar_one_or_none()
             if owner is not None and owner != spec.namespace:
-                raise ConflictError(f"service {spec.name!r} belongs to another namespace")
+                raise ConflictError(
+                    f"service {spec.name!r} is taken by another namespace (service names are "
+                    "never handed from one namespace to another, not even after a delete)"
+                )
             row = {
                 "name": spec.name,
                 "namespace": spec.namespace,
@@ -33,7 +44,11 @@ class SqlSpecs(SqlRepository):
 
     def specs(self, namespace: str | None = None) -> list[StoredSpec]:
         """Every spec (of one namespace), by name."""
-        query = select(service_spec).order_by(service_spec.c.name)
+        query = (
+            select(service_spec)
+            .where(service_spec.c.source != DELETED)
+            .order_by(service_spec.c.name)
+        )
         if namespace is not None:
             query = query.where(service_spec.c.namespace == namespace)
         with read_transaction(self._engine) as connection:
@@ -43,8 +58,9 @@ class SqlSpecs(SqlRepository):
     def delete_spec(self, namespace: str, name: str) -> bool:
         """Remove a namespace's spec; ``False`` when it has none by that name."""
         t = service_spec
+        mine = (t.c.name == name, t.c.namespace == namespace, t.c.source != DELETED)
         with write_transaction(self._engine) as connection:
-            done = connection.execute(delete(t).where(t.c.name == name, t.c.namespace == namespace))
+            done = connection.execute(update(t).where(*mine).values(source=DELETED))
         return done.rowcount > 0
 
 
