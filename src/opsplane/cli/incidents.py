@@ -30,8 +30,8 @@ from opsplane.domain.routing.matchers import Matcher
 from opsplane.domain.routing.silences import SilenceState
 from opsplane.errors import UsageError
 from opsplane.ports import Clock
+from opsplane.render.incidents import incident_json
 from opsplane.render.status import rfc3339
-from opsplane.types import Millis
 
 silence_app = typer.Typer(help="Silence alerts (like amtool silence).", no_args_is_help=True)
 incident_app = typer.Typer(help="Incidents opened by pages.", no_args_is_help=True)
@@ -142,13 +142,13 @@ def incident_list(
     """Incidents, newest first, with MTTA and MTTR over those listed."""
     with _wiring().open_repository("incidents", db) as incidents:
         found = incidents.incidents(unresolved_only=open_only, limit=limit)
-    rows = [_incident_row(i) for i in found]
+    rows = [incident_json(i) for i in found]
     mtta, mttr = inc.mtta(found), inc.mttr(found)
     if as_json:
         summary = {"incidents": rows, "mtta_ms": mtta, "mttr_ms": mttr}
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
         return
-    _print(rows, False, ("id", "state", "severity", "title", "opened"))
+    _print(rows, False, ("id", "state", "severity", "title", "opened_at"))
     typer.echo(f"MTTA {_mean(mtta)}  MTTR {_mean(mttr)}  over {len(found)} incidents")
 
 
@@ -161,7 +161,7 @@ def incident_show(
     """One incident and its timeline."""
     with _wiring().open_repository("incidents", db) as incidents:
         incident = oncall.get_incident(incidents, incident_id)
-    row = _incident_row(incident)
+    row = incident_json(incident)
     if as_json:
         sys.stdout.write(json.dumps(row, indent=2) + "\n")
         return
@@ -232,26 +232,6 @@ def deployment_list(
         for d in found
     ]
     _print(rows, as_json, ("service", "version", "at", "author"))
-
-
-def _incident_row(incident: inc.Incident) -> dict[str, Any]:
-    return {
-        "id": incident.id,
-        "state": incident.state,
-        "severity": incident.severity,
-        "title": incident.title,
-        "group_key": incident.group_key,
-        "opened": rfc3339(incident.opened_at),
-        "acknowledged": _time(incident.acknowledged_at),
-        "resolved": _time(incident.resolved_at),
-        "timeline": [
-            {"at": rfc3339(e.at), "kind": e.kind, "detail": e.detail} for e in incident.timeline
-        ],
-    }
-
-
-def _time(at: Millis | None) -> str | None:
-    return None if at is None else rfc3339(at)
 
 
 def _mean(millis: float | None) -> str:

@@ -18,6 +18,7 @@ from opsplane.domain import incidents as inc
 from opsplane.domain.routing import Matcher
 from opsplane.domain.routing.silences import Silence
 from opsplane.errors import NotFoundError, Problem, SpecError
+from opsplane.render.incidents import incident_json
 from opsplane.render.status import rfc3339
 from opsplane.server.security import Reader, RuntimeDep, Writer
 from opsplane.types import Millis
@@ -164,27 +165,6 @@ def expire_silence(namespace: str, silence_id: str, who: Writer, rt: RuntimeDep)
     _own(rt.silences.silence(silence_id), namespace)
     oncall.expire_silences(rt.silences, rt.clock, [silence_id])
     return Response(status_code=204)
-
-
-def incident_json(incident: inc.Incident) -> dict[str, Any]:
-    """An incident with its timeline."""
-    return {
-        "id": incident.id,
-        "state": incident.state,
-        "severity": incident.severity,
-        "title": incident.title,
-        "group_key": incident.group_key,
-        "opened_at": rfc3339(incident.opened_at),
-        "acknowledged_at": _time(incident.acknowledged_at),
-        "resolved_at": _time(incident.resolved_at),
-        "timeline": [
-            {"at": rfc3339(e.at), "kind": e.kind, "detail": e.detail} for e in incident.timeline
-        ],
-    }
-
-
-def _time(at: Millis | None) -> str | None:
-    return None if at is None else rfc3339(at)
 
 
 def _incident(rt: Any, namespace: str, incident_id: str) -> inc.Incident:
