@@ -94,3 +94,24 @@ def test_unknown_methods_share_one_metrics_series(server: Server) -> None:
     metrics = server.client.get("/metrics").text
     assert 'method="other",route="/healthz",status="405"} 2.0' in metrics
     assert "BREW" not in metrics
+
+
+def test_a_deployment_records_its_start_and_finish(server: Server) -> None:
+    body = {
+        "service": "checkout",
+        "version": "v2",
+        "startedAt": "2026-01-01T00:00:00Z",
+        "finishedAt": "2026-01-01T00:05:00Z",
+    }
+    auth = server.auth("payments")
+    recorded = server.client.post(
+        "/api/v1/namespaces/payments/deployments", json=body, headers=auth
+    )
+    assert recorded.status_code == 201, recorded.text
+    assert recorded.json()["finishedAt"] == "2026-01-01T00:05:00Z"
+    backwards = {**body, "finishedAt": "2025-12-31T23:00:00Z"}
+    refused = server.client.post(
+        "/api/v1/namespaces/payments/deployments", json=backwards, headers=auth
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["where"] == "request:finishedAt"

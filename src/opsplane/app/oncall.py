@@ -14,7 +14,7 @@ from opsplane.domain import incidents as inc
 from opsplane.domain.remediation import Deployment
 from opsplane.domain.routing.matchers import Matcher
 from opsplane.domain.routing.silences import Silence, SilenceState, create, expire, listing
-from opsplane.errors import NotFoundError
+from opsplane.errors import NotFoundError, Problem, SpecError
 from opsplane.ports import Clock, DeploymentLog, IncidentStore, SilenceStore
 from opsplane.types import Millis
 
@@ -97,11 +97,19 @@ def record_deployment(
     service: str,
     version: str,
     started_at: Millis | None = None,
+    finished_at: Millis | None = None,
     author: str = "",
 ) -> Deployment:
-    """Record a deployment that started at ``started_at`` (now by default)."""
+    """Record a deployment that started at ``started_at`` (now by default).
+
+    Raises:
+        SpecError: it finished before it started.
+    """
     at = clock.now_ms() if started_at is None else started_at
-    deployment = Deployment(service, version, at, author=author)
+    if finished_at is not None and finished_at < at:
+        msg = "the deployment cannot finish before it started"
+        raise SpecError([Problem("request", "finishedAt", msg)])
+    deployment = Deployment(service, version, at, finished_at, author)
     deployments.record_deployment(deployment)
     return deployment
 

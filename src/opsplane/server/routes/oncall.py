@@ -15,10 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from opsplane.app import oncall
 from opsplane.domain import incidents as inc
+from opsplane.domain.remediation import Deployment
 from opsplane.domain.routing import Matcher
 from opsplane.domain.routing.silences import Silence
 from opsplane.errors import NotFoundError, Problem, SpecError
-from opsplane.render.incidents import incident_json
+from opsplane.render.incidents import incident_json, optional_time
 from opsplane.render.status import rfc3339
 from opsplane.server.security import Reader, RuntimeDep, Writer
 from opsplane.types import Millis
@@ -57,6 +58,7 @@ class DeploymentIn(BaseModel):
     service: Annotated[str, Field(min_length=1, max_length=253)]
     version: Annotated[str, Field(min_length=1, max_length=253)]
     startedAt: datetime | None = None  # noqa: N815
+    finishedAt: datetime | None = None  # noqa: N815
     author: Annotated[str, Field(max_length=256)] = ""
 
 
@@ -231,12 +233,19 @@ def record_deployment(
         service=body.service,
         version=body.version,
         started_at=_millis(body.startedAt, "startedAt"),
+        finished_at=_millis(body.finishedAt, "finishedAt"),
         author=body.author,
     )
+    return deployment_json(deployment)
+
+
+def deployment_json(deployment: Deployment) -> dict[str, Any]:
+    """A deployment as the API shows it."""
     return {
         "service": deployment.service,
         "version": deployment.version,
         "startedAt": rfc3339(deployment.started_at),
+        "finishedAt": optional_time(deployment.finished_at),
         "author": deployment.author,
     }
 
@@ -251,13 +260,4 @@ def list_deployments(
     """Deployments of the namespace's services in the last ``hours``, newest first."""
     names = {s.name for s in rt.services(namespace)}
     since = rt.clock.now_ms() - hours * 3_600_000
-    return [
-        {
-            "service": d.service,
-            "version": d.version,
-            "startedAt": rfc3339(d.started_at),
-            "author": d.author,
-        }
-        for d in rt.deployments.deployments(since)
-        if d.service in names
-    ]
+    return [deployment_json(d) for d in rt.deployments.deployments(since) if d.service in names]
