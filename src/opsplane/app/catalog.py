@@ -108,7 +108,7 @@ def scope_problems(service: Service, namespace: str) -> list[Problem]:
         for query in sli_queries(slo.sli):
             for selector in unscoped_selectors(query, "namespace", namespace):
                 msg = (
-                    f"selector {selector} must have the matcher namespace=\"{namespace}\": "
+                    f'selector {selector} must have the matcher namespace="{namespace}": '
                     "an SLI may only read its own namespace's metrics"
                 )
                 problems.append(Problem("request", f"slos[{index}].sli", msg))
