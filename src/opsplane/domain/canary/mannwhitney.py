@@ -8,10 +8,11 @@ estimate of ``x - y`` (experiment minus control). The roots are found with R's B
 
 ``wilcoxonDiff`` re-ranks ``x - mu`` together with ``y`` at every step of the root finder. Here
 both samples are sorted once and each step counts, with ``searchsorted``, how many control
-values lie below and at each shifted experiment value; the rank sum, and the sizes of tied
-groups, follow from those counts. The result is the same number to the last bit (sums of
-half-integers are exact in doubles), for O(n log n) per step instead of a sort, which is what
-lets the judge classify 100 metrics of 1,000 samples in a few tens of milliseconds.
+values lie below and at each distinct shifted experiment value; the rank sum, and the sizes of
+tied groups, follow from those counts. The result is the same number to the last bit (sums of
+half-integers are exact in doubles). The three root searches (two bounds and the estimate) run
+in lock step and share one ``searchsorted`` per round. Together this is what lets the judge
+classify 100 metrics of 1,000 samples in about 100 ms (``bench/canary.py``).
 """
 
 from __future__ import annotations
