@@ -291,3 +291,26 @@ class MetricProvider(Protocol):
                 ``consecutive_error_limit``) end the metric in Error.
         """
         ...
+
+
+class TrafficRouter(Protocol):
+    """Splits one service's traffic between its stable and canary (or blue and green) backends.
+
+    Implementations: the built-in weighted reverse proxy, an nginx weighted-upstream writer
+    (with a reload command), a webhook, and Argo Rollouts' own routers (generated manifests).
+    """
+
+    def set_weights(self, service: str, weights: Mapping[str, int]) -> None:
+        """Route ``service``'s traffic by ``weights``: percent per backend name, summing to 100.
+
+        Returns once the new split is in effect (or, for a router that cannot confirm, once it
+        was handed over).
+
+        Raises:
+            DatasourceError: the router could not apply the split (unreachable, reload failed).
+        """
+        ...
+
+    def weights(self, service: str) -> Mapping[str, int]:
+        """The split currently in effect for ``service`` (empty when it has none)."""
+        ...
