@@ -17,6 +17,7 @@ from opsplane.domain.evaluation import AlertStatus, AlertTransition, SLOStatus
 from opsplane.domain.incidents import Incident
 from opsplane.domain.notify import Notification, OutboxEntry
 from opsplane.domain.remediation import Deployment
+from opsplane.domain.rollout import Rollout
 from opsplane.domain.routing.dispatch import LogEntry
 from opsplane.domain.routing.silences import Silence
 from opsplane.domain.slo import SLO
@@ -313,4 +314,35 @@ class TrafficRouter(Protocol):
 
     def weights(self, service: str) -> Mapping[str, int]:
         """The split currently in effect for ``service`` (empty when it has none)."""
+        ...
+
+
+class RolloutStore(Protocol):
+    """Durable rollouts: each one's step-machine state, saved after every step.
+
+    Writes are fenced by :attr:`~opsplane.domain.rollout.Rollout.revision`, so two coordinators
+    (or a coordinator and an operator's promote) never overwrite each other's step.
+    """
+
+    def save_rollout(self, rollout: Rollout, previous: int | None) -> None:
+        """Insert a new rollout (``previous`` is ``None``) or replace the one at ``previous``.
+
+        Committed on return.
+
+        Raises:
+            ConflictError: the id exists already (insert), or its stored revision is not
+                ``previous`` (someone else moved it since it was read).
+        """
+        ...
+
+    def rollout(self, rollout_id: str) -> Rollout | None:
+        """One rollout, or ``None``."""
+        ...
+
+    def rollouts(self, *, active_only: bool = False, service: str | None = None) -> list[Rollout]:
+        """Rollouts (of one service), newest started first.
+
+        ``active_only`` keeps those not yet Completed or Aborted, and those with commands still
+        to carry out (an Aborted rollout whose rollback weights are not applied yet).
+        """
         ...

@@ -19,6 +19,7 @@ from opsplane.domain.evaluation import AlertStatus, AlertTransition, SLOStatus
 from opsplane.domain.incidents import Incident
 from opsplane.domain.notify import Notification, OutboxEntry, OutboxState
 from opsplane.domain.remediation import Deployment
+from opsplane.domain.rollout import Rollout
 from opsplane.domain.routing.dispatch import LogEntry
 from opsplane.domain.routing.silences import Silence
 from opsplane.errors import ConflictError
@@ -287,3 +288,33 @@ class FunctionMetricProvider:
         """Ask the function, then evaluate the metric's conditions on its answer."""
         value = self.result(metric, at)
         return measurement_from_result(metric, value, started_at=at, finished_at=at)
+
+
+@dataclass
+class InMemoryRollouts:
+    """A :class:`~opsplane.ports.RolloutStore` in a dict, with the SQL store's revision fence."""
+
+    by_id: dict[str, Rollout] = field(default_factory=dict)
+
+    def save_rollout(self, rollout: Rollout, previous: int | None) -> None:
+        """Insert (``previous`` is ``None``) or replace the rollout stored at ``previous``."""
+        stored = self.by_id.get(rollout.id)
+        if previous is None and stored is not None:
+            raise ConflictError(f"rollout {rollout.id} exists already")
+        if previous is not None and (stored is None or stored.revision != previous):
+            raise ConflictError(f"rollout {rollout.id} changed since it was read")
+        self.by_id[rollout.id] = rollout
+
+    def rollout(self, rollout_id: str) -> Rollout | None:
+        """One rollout, or ``None``."""
+        return self.by_id.get(rollout_id)
+
+    def rollouts(self, *, active_only: bool = False, service: str | None = None) -> list[Rollout]:
+        """Newest started first."""
+        found = [
+            r
+            for r in self.by_id.values()
+            if (not active_only or not r.terminal or r.pending)
+            and (service is None or r.service == service)
+        ]
+        return sorted(found, key=lambda r: (r.started_at, r.id), reverse=True)

@@ -1,0 +1,265 @@
+"""Use case: drive rollouts (canary or blue-green) through their steps, durably.
+
+:class:`RolloutCoordinator` is the runner of the pure step machine in
+:mod:`opsplane.domain.rollout`. For every change it:
+
+1. computes the next state (:func:`~opsplane.domain.rollout.advance`, ``promote``, ``abort``),
+   whose ``pending`` commands say what must happen outside;
+2. saves that state, fenced by its revision (:class:`~opsplane.ports.RolloutStore`);
+3. carries the commands out: weights to the :class:`~opsplane.ports.TrafficRouter`, a
+   deployment event to the :class:`~opsplane.ports.DeploymentLog`, a ``deployment_correlated``
+   entry in the service's open incidents, the old version scaled down;
+4. saves the state again without them.
+
+A crash (or a failing router) between 2 and 4 leaves the commands in the stored state, and
+the store keeps such a rollout among the active ones even when it has ended; the next
+:meth:`tick` (of this coordinator or one started after a restart) carries them out again. So
+a rollback's weights are applied at least once, and a deployment event may (rarely) be
+recorded twice but is never lost.
+
+:meth:`run` is the loop: it advances every active rollout when it is due and sleeps until the
+next one is, so analysis intervals are kept without polling.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from opsplane.domain import incidents as inc
+from opsplane.domain import rollout as machine
+from opsplane.domain.analysis import AnalysisMetric, Measurement
+from opsplane.domain.incidents import Incident
+from opsplane.domain.remediation import Deployment
+from opsplane.domain.rollout import (
+    Command,
+    CorrelateIncidents,
+    RecordEvent,
+    Rollout,
+    ScaleDown,
+    SetWeights,
+    Strategy,
+)
+from opsplane.errors import ConflictError, DatasourceError, NotFoundError, UsageError
+from opsplane.ports import (
+    Clock,
+    DeploymentLog,
+    IncidentStore,
+    MetricProvider,
+    RolloutStore,
+    TrafficRouter,
+)
+from opsplane.types import Millis
+
+logger = logging.getLogger(__name__)
+
+ScaleDownHook = Callable[[str, str], None]
+"""Called with ``(service, backend)`` when blue-green scales the old version down."""
+
+IDLE_WAIT_MS: Millis = 1_000
+"""How long :meth:`RolloutCoordinator.run` sleeps when nothing is due (new rollouts, promotes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutRequest:
+    """What to roll out: ``version`` of ``service`` over ``stable_version``, and how."""
+
+    service: str
+    version: str
+    stable_version: str
+    strategy: Strategy
+    backends: tuple[str, str] = ("stable", "canary")
+    author: str = ""
+
+
+@dataclass
+class RolloutCoordinator:
+    """Starts, advances, promotes and aborts rollouts, persisting every step.
+
+    Attributes:
+        store: Where rollouts are kept.
+        router: Moves the traffic.
+        deployments: Receives one deployment event per step, rollback included.
+        provider: Measures the analysis metrics.
+        clock: The time.
+        incidents: When given, a rollback is added to the timeline of the service's open
+            incidents (``deployment_correlated``).
+        scale_down: Called when blue-green scales the old version down.
+    """
+
+    store: RolloutStore
+    router: TrafficRouter
+    deployments: DeploymentLog
+    provider: MetricProvider
+    clock: Clock
+    incidents: IncidentStore | None = None
+    scale_down: ScaleDownHook | None = None
+
+    def start(self, request: RolloutRequest, rollout_id: str | None = None) -> Rollout:
+        """Start a rollout and take its first steps at once.
+
+        Raises:
+            ConflictError: the service has a rollout in progress, or the id is taken.
+            UsageError: the strategy is invalid.
+        """
+        now = self.clock.now_ms()
+        active = self.store.rollouts(active_only=True, service=request.service)
+        if active:
+            msg = f"service {request.service} has a rollout in progress ({active[0].id})"
+            raise ConflictError(msg)
+        try:
+            rollout = machine.start(
+                rollout_id or f"{request.service}-{request.version}-{now}",
+                request.service,
+                request.strategy,
+                now,
+                version=request.version,
+                stable_version=request.stable_version,
+                backends=request.backends,
+                author=request.author,
+            )
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+        self.store.save_rollout(replace(rollout, revision=1), None)
+        return self.reconcile(rollout.id)
+
+    def reconcile(self, rollout_id: str) -> Rollout:
+        """Advance one rollout as far as it can go now; returns its new state.
+
+        Raises:
+            NotFoundError: no rollout has that id.
+        """
+        rollout = self._get(rollout_id)
+        if rollout.pending:  # left by a crash or a failed router: carry them out first
+            rollout = self._carry_out(rollout)
+        return self._commit(rollout, machine.advance(rollout, self.clock.now_ms(), self._measure))
+
+    def promote(self, rollout_id: str, *, full: bool = False) -> Rollout:
+        """Skip the current step (or, with ``full``, every remaining pause and analysis).
+
+        Raises:
+            NotFoundError: no rollout has that id.
+            ConflictError: it has ended, or has nothing left to promote.
+        """
+        rollout = self._get(rollout_id)
+        if rollout.pending:
+            rollout = self._carry_out(rollout)
+        promoted = self._commit(rollout, machine.promote(rollout, self.clock.now_ms(), full=full))
+        return self.reconcile(promoted.id)
+
+    def abort(self, rollout_id: str, reason: str) -> Rollout:
+        """Roll back: all traffic to the stable version, the rollout Aborted.
+
+        Raises:
+            NotFoundError: no rollout has that id.
+            ConflictError: it has already ended.
+        """
+        rollout = self._get(rollout_id)
+        if rollout.pending:
+            rollout = self._carry_out(rollout)
+        return self._commit(rollout, machine.abort(rollout, self.clock.now_ms(), reason))
+
+    def tick(self) -> Millis | None:
+        """Advance every rollout that is due; when the next one is due (``None``: idle).
+
+        A rollout whose router or store fails is logged and tried again at the next tick; it
+        does not hold the others up.
+        """
+        now = self.clock.now_ms()
+        wakes: list[Millis] = []
+        for stored in self.store.rollouts(active_only=True):
+            rollout = stored
+            due = now if rollout.pending else rollout.next_wake_at()
+            if due is not None and due <= now:
+                try:
+                    rollout = self.reconcile(stored.id)
+                except (ConflictError, DatasourceError) as exc:
+                    logger.warning("rollout %s not advanced: %s", stored.id, exc)
+                    wakes.append(now + IDLE_WAIT_MS)
+                    continue
+                due = now if rollout.pending else rollout.next_wake_at()
+            if due is not None:
+                wakes.append(due)
+        return min(wakes) if wakes else None
+
+    def run(self, stop: threading.Event, *, idle_wait_ms: Millis = IDLE_WAIT_MS) -> None:
+        """Tick until ``stop`` is set, sleeping until the next rollout is due (at most
+        ``idle_wait_ms``, so rollouts started or promoted elsewhere are picked up)."""
+        while not stop.is_set():
+            wake = self.tick()
+            now = self.clock.now_ms()
+            delay = idle_wait_ms if wake is None else min(max(wake - now, 0), idle_wait_ms)
+            if stop.wait(delay / 1000):
+                return
+
+    def _measure(self, metric: AnalysisMetric, at: Millis) -> Measurement:
+        return self.provider.measure(metric, at)
+
+    def _get(self, rollout_id: str) -> Rollout:
+        rollout = self.store.rollout(rollout_id)
+        if rollout is None:
+            raise NotFoundError(f"no rollout {rollout_id!r}")
+        return rollout
+
+    def _commit(self, before: Rollout, after: Rollout) -> Rollout:
+        """Save ``after`` (fenced on ``before``), then carry out its commands."""
+        if after == before:
+            return before
+        after = replace(after, revision=before.revision + 1)
+        self.store.save_rollout(after, before.revision)
+        return self._carry_out(after) if after.pending else after
+
+    def _carry_out(self, rollout: Rollout) -> Rollout:
+        for command in rollout.pending:
+            self._execute(rollout, command)
+        settled = replace(rollout.settled(), revision=rollout.revision + 1)
+        self.store.save_rollout(settled, rollout.revision)
+        return settled
+
+    def _execute(self, rollout: Rollout, command: Command) -> None:
+        match command:
+            case SetWeights(weights):
+                self.router.set_weights(rollout.service, dict(weights))
+            case RecordEvent(version, started_at, finished_at):
+                self.deployments.record_deployment(
+                    Deployment(rollout.service, version, started_at, finished_at, rollout.author)
+                )
+            case CorrelateIncidents(detail, at):
+                self._correlate(rollout.service, detail, at)
+            case ScaleDown(backend):
+                if self.scale_down is not None:
+                    self.scale_down(rollout.service, backend)
+        logger.info("rollout %s: %s", rollout.id, command)
+
+    def _correlate(self, service: str, detail: str, at: Millis) -> None:
+        if self.incidents is None:
+            return
+        for incident in self.incidents.incidents(unresolved_only=True, limit=1_000):
+            if concerns(incident, service):
+                self.incidents.save_incident(
+                    inc.record(incident, at, "deployment_correlated", detail)
+                )
+
+
+def concerns(incident: Incident, service: str) -> bool:
+    """Whether an open incident is about ``service``.
+
+    It is when its alert group is keyed by the service (``sloth_service`` or ``service`` among
+    the group labels) or when alerting already correlated one of the service's deployments
+    with it (its timeline names ``<service> <version> deployed ...``).
+    """
+    labels = (f'sloth_service="{service}"', f'service="{service}"')
+    if any(label in incident.group_key for label in labels):
+        return True
+    return any(
+        event.kind == "deployment_correlated" and event.detail.startswith(f"{service} ")
+        for event in incident.timeline
+    )
+
+
+def active_rollouts(store: RolloutStore, services: Sequence[str] = ()) -> list[Rollout]:
+    """The rollouts in progress (of ``services``, when given), newest first."""
+    found = store.rollouts(active_only=True)
+    return [r for r in found if not services or r.service in services]
