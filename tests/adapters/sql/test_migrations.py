@@ -134,7 +134,13 @@ def test_several_processes_opening_a_fresh_database_at_once_all_succeed(db_url: 
         "script.py.mako",
         *(
             f"versions/{v}.py"
-            for v in ("0001_engine_state", "0002_outbox", "0003_incidents", "0004_server")
+            for v in (
+                "0001_engine_state",
+                "0002_outbox",
+                "0003_incidents",
+                "0004_server",
+                "0005_rollouts",
+            )
         ),
     ],
     ids=lambda name: f"the package ships migrations/{name}",

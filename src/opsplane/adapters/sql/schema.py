@@ -268,3 +268,21 @@ leader_lease = sa.Table(
     sa.Column("expires_at", sa.BigInteger(), nullable=False),
 )
 """Leases that elect one replica for singleton work (evaluation and alert routing)."""
+
+rollout = sa.Table(
+    "rollout",
+    metadata,
+    sa.Column("id", sa.Text(), primary_key=True),
+    sa.Column("service", sa.Text(), nullable=False),
+    sa.Column("phase", sa.Text(), nullable=False),
+    sa.Column("active", sa.Boolean(), nullable=False),
+    sa.Column("revision", sa.BigInteger(), nullable=False),
+    sa.Column("started_at", sa.BigInteger(), nullable=False),
+    sa.Column("updated_at", sa.BigInteger(), nullable=False),
+    sa.Column("state", Json, nullable=False),
+    sa.Index(None, "service", "started_at"),
+    sa.Index(None, "active"),
+)
+"""Rollouts: the step machine's whole state as a versioned JSON document
+(:mod:`opsplane.domain.rollout_codec`), plus the columns that select and fence it. ``active``
+is "not ended, or with commands still to carry out"; ``revision`` fences concurrent writers."""
