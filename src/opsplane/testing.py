@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from opsplane.adapters.traffic.split import check_split
 from opsplane.domain.analysis import (
     AnalysisMetric,
     Measurement,
@@ -22,7 +23,7 @@ from opsplane.domain.remediation import Deployment
 from opsplane.domain.rollout import Rollout
 from opsplane.domain.routing.dispatch import LogEntry
 from opsplane.domain.routing.silences import Silence
-from opsplane.errors import ConflictError
+from opsplane.errors import ConflictError, DatasourceError
 from opsplane.ports import RatioRequest, Sample
 from opsplane.types import Millis
 
@@ -318,3 +319,29 @@ class InMemoryRollouts:
             and (service is None or r.service == service)
         ]
         return sorted(found, key=lambda r: (r.started_at, r.id), reverse=True)
+
+
+@dataclass
+class InMemoryTrafficRouter:
+    """A :class:`~opsplane.ports.TrafficRouter` that keeps each service's split in a dict.
+
+    It checks splits as every real router does (``check_split``: whole percents adding up
+    to 100, and, given ``backends``, only those names). Set ``unavailable`` to play a router
+    that cannot be reached: ``set_weights`` then raises ``DatasourceError`` and changes
+    nothing.
+    """
+
+    backends: Sequence[str] | None = None
+    splits: dict[str, dict[str, int]] = field(default_factory=dict)
+    unavailable: bool = False
+
+    def set_weights(self, service: str, weights: Mapping[str, int]) -> None:
+        """Keep ``weights`` as ``service``'s split."""
+        split = check_split(service, weights, self.backends)
+        if self.unavailable:
+            raise DatasourceError(f"traffic router unavailable: split of {service!r} not applied")
+        self.splits[service] = split
+
+    def weights(self, service: str) -> Mapping[str, int]:
+        """``service``'s split, or an empty one."""
+        return dict(self.splits.get(service, {}))
