@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from opsplane.adapters import traffic
 from opsplane.adapters.traffic import SmoothWeightedRoundRobin, check_split
 from opsplane.adapters.traffic.split import check_service
 from opsplane.errors import DatasourceError, UsageError
@@ -118,3 +119,13 @@ def test_an_unavailable_in_memory_router_raises_datasource_error_and_changes_not
     with pytest.raises(DatasourceError, match="traffic router unavailable"):
         router.set_weights("checkout", {"stable": 50, "canary": 50})
     assert router.weights("checkout") == {"stable": 100}
+
+
+def test_the_package_exports_every_router_and_nothing_private() -> None:
+    public = {
+        name
+        for name, value in vars(traffic).items()
+        if not name.startswith("_")
+        and getattr(value, "__module__", "").startswith(traffic.__name__)
+    }
+    assert set(traffic.__all__) == public
