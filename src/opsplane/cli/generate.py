@@ -1,4 +1,4 @@
-"""``opsplane generate prometheus|grafana``."""
+"""``opsplane generate prometheus|grafana|argo``."""
 
 from __future__ import annotations
 
@@ -10,16 +10,19 @@ from typing import Annotated
 import typer
 
 from opsplane.adapters.files import write_json, write_text
+from opsplane.app.argo import generate_argo
 from opsplane.app.generate import generate_grafana, generate_prometheus
 from opsplane.cli.output import print_warnings
 from opsplane.domain.duration import parse_duration
 from opsplane.errors import UsageError
 from opsplane.render.prometheus import RenderResult, RuleOptions, to_yaml
 from opsplane.render.prometheus.model import OutputFormat
+from opsplane.render.yamltext import dump
 from opsplane.types import AlertTier, Severity
 
 app = typer.Typer(
-    help="Generate Prometheus rules or Grafana dashboards from specs.", no_args_is_help=True
+    help="Generate Prometheus rules, Grafana dashboards or Argo Rollouts manifests from specs.",
+    no_args_is_help=True,
 )
 
 Paths = Annotated[list[Path], typer.Argument(help="Spec files or directories.", show_default=False)]
@@ -169,3 +172,23 @@ def grafana(
         write_json(out / dash.filename, dash.model)
     write_json(out / "folders.json", output.folders)
     typer.echo(f"wrote {len(output.dashboards)} dashboards and folders.json to {out}/", err=True)
+
+
+@app.command("argo")
+def argo(
+    paths: Paths,
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory.")],
+    prometheus: Annotated[
+        str,
+        typer.Option(
+            "--prometheus-address",
+            help="Default of the AnalysisTemplates' prometheus-address argument.",
+        ),
+    ] = "http://prometheus.monitoring.svc:9090",
+) -> None:
+    """An Argo Rollouts Rollout and AnalysisTemplate per service with a delivery section."""
+    output = generate_argo(paths, prometheus=prometheus)
+    print_warnings(output.warnings)
+    for file in output.files:
+        write_text(out / file.filename, "---\n".join(dump(m) for m in file.manifests))
+    typer.echo(f"wrote {len(output.files)} rollout files to {out}/", err=True)
