@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import pytest
@@ -11,13 +10,14 @@ from opsplane.app.rollout import RolloutCoordinator, RolloutRequest, concerns
 from opsplane.domain.analysis import AnalysisMetric
 from opsplane.domain.incidents import Incident, TimelineEvent
 from opsplane.domain.rollout import BlueGreenStrategy, CanaryStrategy, canary_steps
-from opsplane.errors import ConflictError, DatasourceError, NotFoundError, UsageError
+from opsplane.errors import ConflictError, NotFoundError, UsageError
 from opsplane.testing import (
     FakeClock,
     FunctionMetricProvider,
     InMemoryDeployments,
     InMemoryIncidents,
     InMemoryRollouts,
+    InMemoryTrafficRouter,
 )
 from opsplane.types import Millis
 
@@ -32,28 +32,14 @@ ERRORS = AnalysisMetric(
 
 
 @dataclass
-class DictRouter:
-    """A :class:`~opsplane.ports.TrafficRouter` in a dict; ``down`` plays an unreachable one."""
-
-    split: dict[str, dict[str, int]] = field(default_factory=dict)
-    down: bool = False
-
-    def set_weights(self, service: str, weights: Mapping[str, int]) -> None:
-        if self.down:
-            raise DatasourceError("router unreachable")
-        self.split[service] = dict(weights)
-
-    def weights(self, service: str) -> Mapping[str, int]:
-        return self.split.get(service, {})
-
-
-@dataclass
 class World:
     """A coordinator's surroundings, kept across restarts (a new coordinator on the same state)."""
 
     clock: FakeClock = field(default_factory=FakeClock)
     store: InMemoryRollouts = field(default_factory=InMemoryRollouts)
-    router: DictRouter = field(default_factory=DictRouter)
+    router: InMemoryTrafficRouter = field(
+        default_factory=lambda: InMemoryTrafficRouter(backends=("stable", "canary"))
+    )
     deployments: InMemoryDeployments = field(default_factory=InMemoryDeployments)
     incidents: InMemoryIncidents = field(default_factory=InMemoryIncidents)
     error_ratio: float = 0.0
@@ -188,7 +174,7 @@ def test_a_rollback_the_router_could_not_apply_is_applied_after_a_restart() -> N
     coordinator = world.coordinator()
     coordinator.start(REQUEST, "r1")
     world.error_ratio = 1.0
-    world.router.down = True
+    world.router.unavailable = True
     world.clock.advance(10 * SECOND)
     assert coordinator.tick() is not None  # logged and retried, not raised
     stored = world.store.rollout("r1")
@@ -196,7 +182,7 @@ def test_a_rollback_the_router_could_not_apply_is_applied_after_a_restart() -> N
     assert stored.phase == "Aborted"
     assert stored.pending  # the rollback is kept until it is carried out
     assert world.router.weights("checkout") == {"stable": 95, "canary": 5}
-    world.router.down = False
+    world.router.unavailable = False
     world.coordinator().tick()  # a new coordinator on the same store
     assert world.router.weights("checkout") == {"stable": 100, "canary": 0}
     assert world.store.rollouts(active_only=True) == []

@@ -9,13 +9,14 @@ from opsplane.adapters.sql.rollouts import SqlRollouts
 from opsplane.app.rollout import RolloutCoordinator, RolloutRequest
 from opsplane.domain.analysis import AnalysisMetric
 from opsplane.domain.rollout import canary_steps
-from opsplane.testing import FakeClock, FunctionMetricProvider
-from tests.app.test_rollout import DictRouter
+from opsplane.testing import FakeClock, FunctionMetricProvider, InMemoryTrafficRouter
 
 METRIC = AnalysisMetric("errors", success_condition="result[0] < 0.05", interval=10_000, count=3)
 
 
-def coordinator(rollouts: SqlRollouts, clock: FakeClock, router: DictRouter) -> RolloutCoordinator:
+def coordinator(
+    rollouts: SqlRollouts, clock: FakeClock, router: InMemoryTrafficRouter
+) -> RolloutCoordinator:
     return RolloutCoordinator(
         rollouts,
         router,
@@ -32,7 +33,7 @@ def run(coordinator: RolloutCoordinator, clock: FakeClock, until: int) -> None:
 
 def test_a_restart_mid_rollout_resumes_the_same_step_and_analysis(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'state.db'}"
-    clock, router = FakeClock(), DictRouter()
+    clock, router = FakeClock(), InMemoryTrafficRouter()
     store = SqlRollouts.open(url)
     first = coordinator(store, clock, router)
     first.start(RolloutRequest("checkout", "v2", "v1", canary_steps([METRIC])), "r1")
