@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field, replace
 
 import pytest
@@ -9,7 +11,7 @@ import pytest
 from opsplane.app.rollout import RolloutCoordinator, RolloutRequest, concerns
 from opsplane.domain.analysis import AnalysisMetric
 from opsplane.domain.incidents import Incident, TimelineEvent
-from opsplane.domain.rollout import BlueGreenStrategy, CanaryStrategy, canary_steps
+from opsplane.domain.rollout import BlueGreenStrategy, CanaryStrategy, Rollout, canary_steps
 from opsplane.errors import ConflictError, NotFoundError, UsageError
 from opsplane.testing import (
     FakeClock,
@@ -237,3 +239,38 @@ def test_blue_green_scales_the_old_version_down_after_the_delay() -> None:
         "v1 scaled down",
         "v2",
     ]
+
+
+@dataclass
+class HiccupStore(InMemoryRollouts):
+    """Rollouts whose listing fails ``hiccups`` times, as a database that went away briefly."""
+
+    hiccups: int = 0
+
+    def rollouts(self, *, active_only: bool = False, service: str | None = None) -> list[Rollout]:
+        if self.hiccups:
+            self.hiccups -= 1
+            raise RuntimeError("database went away")
+        return super().rollouts(active_only=active_only, service=service)
+
+
+def test_the_loop_outlives_a_failing_tick_and_carries_the_rollout_on() -> None:
+    world = World(store=HiccupStore())
+    coordinator = world.coordinator()
+    coordinator.start(REQUEST, "r1")
+    world.error_ratio = 1.0
+    world.clock.advance(10 * SECOND)
+    world.store.hiccups = 2
+    stop = threading.Event()
+    loop = threading.Thread(target=coordinator.run, args=(stop,), kwargs={"idle_wait_ms": 1})
+    loop.start()
+    try:
+        deadline = time.monotonic() + 10
+        while world.router.weights("checkout") != {"stable": 100, "canary": 0}:
+            assert time.monotonic() < deadline, "the loop did not roll back after its hiccups"
+            time.sleep(0.005)
+    finally:
+        stop.set()
+        loop.join(timeout=10)
+    assert not loop.is_alive()
+    assert world.store.hiccups == 0

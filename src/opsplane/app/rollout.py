@@ -188,7 +188,11 @@ class RolloutCoordinator:
         """Tick until ``stop`` is set, sleeping until the next rollout is due (at most
         ``idle_wait_ms``, so rollouts started or promoted elsewhere are picked up)."""
         while not stop.is_set():
-            wake = self.tick()
+            try:
+                wake = self.tick()
+            except Exception:  # the loop must outlive a database hiccup or a router's bug
+                logger.exception("rollout tick failed; retrying")
+                wake = None
             now = self.clock.now_ms()
             delay = idle_wait_ms if wake is None else min(max(wake - now, 0), idle_wait_ms)
             if stop.wait(delay / 1000):
