@@ -260,7 +260,7 @@ def test_the_loop_outlives_a_failing_tick_and_carries_the_rollout_on() -> None:
     coordinator.start(REQUEST, "r1")
     world.error_ratio = 1.0
     world.clock.advance(10 * SECOND)
-    world.store.hiccups = 2
+    world.store.hiccups = 2  # type: ignore[attr-defined]
     stop = threading.Event()
     loop = threading.Thread(target=coordinator.run, args=(stop,), kwargs={"idle_wait_ms": 1})
     loop.start()
@@ -273,4 +273,38 @@ def test_the_loop_outlives_a_failing_tick_and_carries_the_rollout_on() -> None:
         stop.set()
         loop.join(timeout=10)
     assert not loop.is_alive()
-    assert world.store.hiccups == 0
+    assert world.store.hiccups == 0  # type: ignore[attr-defined]
+
+
+@dataclass
+class RacingIncidents(InMemoryIncidents):
+    """Incidents whose next ``conflicts`` saves lose a race with the alerting pipeline."""
+
+    conflicts: int = 0
+
+    def save_incident(self, incident: Incident) -> None:
+        if self.conflicts:
+            self.conflicts -= 1
+            raise ConflictError(f"incident {incident.id} changed since it was read")
+        super().save_incident(incident)
+
+
+def test_a_command_that_fails_is_retried_without_repeating_the_ones_before_it() -> None:
+    world = World(incidents=RacingIncidents())
+    world.incidents.save_incident(incident("mine", '{}:{sloth_service="checkout"}'))
+    coordinator = world.coordinator()
+    coordinator.start(REQUEST, "r1")
+    world.error_ratio = 1.0
+    world.clock.advance(10 * SECOND)
+    world.incidents.conflicts = 1  # type: ignore[attr-defined]
+    coordinator.tick()
+    stored = world.store.rollout("r1")
+    assert stored is not None
+    assert [type(c).__name__ for c in stored.pending] == ["CorrelateIncidents"]
+    assert world.router.weights("checkout") == {"stable": 100, "canary": 0}
+    coordinator.tick()
+    assert world.store.rollouts(active_only=True) == []
+    assert world.versions().count("v2 rolled back to v1 (analysis Failed)") == 1
+    mine = world.incidents.incident("mine")
+    assert mine is not None
+    assert [e.kind for e in mine.timeline] == ["fired", "deployment_correlated"]

@@ -11,11 +11,12 @@
    entry in the service's open incidents, the old version scaled down;
 4. saves the state again without them.
 
-A crash (or a failing router) between 2 and 4 leaves the commands in the stored state, and
-the store keeps such a rollout among the active ones even when it has ended; the next
-:meth:`tick` (of this coordinator or one started after a restart) carries them out again. So
-a rollback's weights are applied at least once, and a deployment event may (rarely) be
-recorded twice but is never lost.
+Each command is removed from the stored state once it is carried out. A crash (or a failing
+router, a conflicting incident write) before that leaves it there, and the store keeps such a
+rollout among the active ones even when it has ended; the next :meth:`tick` (of this
+coordinator or one started after a restart) carries out what is left. So a rollback's weights
+are applied at least once, and a deployment event is never lost; only a crash between a
+command and its save repeats it.
 
 :meth:`run` is the loop: it advances every active rollout when it is due and sleeps until the
 next one is, so analysis intervals are kept without polling.
@@ -216,11 +217,18 @@ class RolloutCoordinator:
         return self._carry_out(after) if after.pending else after
 
     def _carry_out(self, rollout: Rollout) -> Rollout:
-        for command in rollout.pending:
+        """Carry out the pending commands in order, saving after each one.
+
+        If one fails, those before it are not repeated next time (only a crash between a
+        command and its save repeats that one command).
+        """
+        while rollout.pending:
+            command, *rest = rollout.pending
             self._execute(rollout, command)
-        settled = replace(rollout.settled(), revision=rollout.revision + 1)
-        self.store.save_rollout(settled, rollout.revision)
-        return settled
+            done = replace(rollout, pending=tuple(rest), revision=rollout.revision + 1)
+            self.store.save_rollout(done, rollout.revision)
+            rollout = done
+        return rollout
 
     def _execute(self, rollout: Rollout, command: Command) -> None:
         match command:
