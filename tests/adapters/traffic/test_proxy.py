@@ -174,6 +174,8 @@ def test_method_path_query_headers_and_body_reach_the_backend_and_its_answer_com
             "Connection": "keep-alive, X-Hop",
             "X-Hop": "for the proxy only",
             "Keep-Alive": "timeout=5",
+            "X-Forwarded-For": "203.0.113.7",
+            "X-Forwarded-Proto": "https",
         },
     )
     assert (response.status_code, response.headers["x-backend"]) == (200, "canary")
@@ -189,7 +191,9 @@ def test_method_path_query_headers_and_body_reach_the_backend_and_its_answer_com
     assert headers["content-length"] == "13"
     assert headers["host"] == canary.url.removeprefix("http://")
     assert headers["x-forwarded-host"] == proxy.url.removeprefix("http://")
-    assert (headers["x-forwarded-for"], headers["x-forwarded-proto"]) == ("127.0.0.1", "http")
+    # The chain grows by this hop; the protocol is this hop's, not what the client claimed.
+    assert headers["x-forwarded-for"] == "203.0.113.7, 127.0.0.1"
+    assert headers["x-forwarded-proto"] == "http"
     assert not {"x-hop", "keep-alive"} & set(headers), "hop-by-hop headers are not forwarded"
 
 

@@ -141,23 +141,23 @@ def _target(base: httpx.URL, scope: Scope) -> httpx.URL:
 
 
 def _request_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
-    headers: list[tuple[bytes, bytes]] = scope["headers"]
-    listed = {
-        token.strip().lower()
+    """The client's end-to-end headers, then this hop's ``X-Forwarded-*``."""
+    headers: list[tuple[bytes, bytes]] = scope["headers"]  # names are lower case (ASGI)
+    named = {
+        token.strip()
         for name, value in headers
-        if name.lower() == b"connection"
-        for token in value.split(b",")
+        if name == b"connection"
+        for token in value.lower().split(b",")
     }
-    dropped = HOP_BY_HOP | listed | {b"host"}
-    kept = [(name, value) for name, value in headers if name.lower() not in dropped]
-    host = next((value for name, value in headers if name.lower() == b"host"), None)
-    client = scope.get("client")
-    forwarded_for = [v for n, v in headers if n.lower() == b"x-forwarded-for"]
-    if client:
-        forwarded_for.append(str(client[0]).encode())
-    kept = [(n, v) for n, v in kept if n.lower() != b"x-forwarded-for"]
-    if forwarded_for:
-        kept.append((b"x-forwarded-for", b", ".join(forwarded_for)))
+    ours = {b"host", b"x-forwarded-for", b"x-forwarded-host", b"x-forwarded-proto"}
+    kept = [(name, value) for name, value in headers if name not in HOP_BY_HOP | named | ours]
+    # The client chain grows by this hop's client, as nginx's $proxy_add_x_forwarded_for.
+    chain = [value for name, value in headers if name == b"x-forwarded-for"]
+    if client := scope.get("client"):
+        chain.append(str(client[0]).encode())
+    if chain:
+        kept.append((b"x-forwarded-for", b", ".join(chain)))
+    host = next((value for name, value in headers if name == b"host"), None)
     if host is not None:
         kept.append((b"x-forwarded-host", host))
     kept.append((b"x-forwarded-proto", str(scope.get("scheme", "http")).encode()))
