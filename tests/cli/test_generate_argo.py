@@ -42,3 +42,20 @@ def test_an_invalid_delivery_prints_its_problems_and_writes_nothing(tmp_path: Pa
         "delivery.analysis.metrics[0]",
     ]
     assert not (tmp_path / "out").exists()
+
+
+def test_validate_reports_delivery_problems_too(tmp_path: Path) -> None:
+    spec = tmp_path / "shop.yaml"
+    spec.write_text(
+        "apiVersion: opsplane/v1\nkind: Service\nmetadata: {name: shop}\n"
+        "slos:\n  - name: availability\n    objective: 99.9\n"
+        "    sli: {events: {error_query: 'sum(rate(e[{{.window}}]))', "
+        "total_query: 'sum(rate(t[{{.window}}]))'}}\n"
+        "delivery: {strategy: canary, analysis: {metrics: [availability, nope]}}\n"
+    )
+    run = opsplane("validate", spec)
+    assert run.returncode == 1
+    assert run.stderr.strip() == (
+        f"{spec}:delivery.analysis.metrics[1]: no SLO named 'nope' in this service "
+        "(it has availability)"
+    )

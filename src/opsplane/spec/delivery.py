@@ -20,7 +20,7 @@ file and path, as all spec errors do.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 
@@ -29,8 +29,10 @@ from opsplane.domain.duration import parse_duration
 from opsplane.domain.rollout import DEFAULT_CANARY_WEIGHTS
 from opsplane.errors import Problem
 from opsplane.spec.edge import Strict, parse_model
-from opsplane.spec.loader import LoadResult
 from opsplane.spec.parsed import Parsed
+
+if TYPE_CHECKING:  # the loader checks delivery sections through this module
+    from opsplane.spec.loader import LoadResult
 
 MANUAL = "manual"
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from opsplane.domain.slo import Service
 from opsplane.errors import Problem
 from opsplane.spec import openslo_v1, openslo_v1alpha, opsplane_v1, sloth
+from opsplane.spec.delivery import parse_delivery
 from opsplane.spec.documents import Document, documents_from_text, expand_paths, read_documents
 from opsplane.spec.parsed import Parsed
 from opsplane.spec.rules import check_service, duplicate_problems
@@ -80,6 +81,7 @@ def _load(
         result.problems += found
     for p in result.parsed:
         result.problems += check_service(p)
+        result.problems += parse_delivery(p)[1]
     if not allow_duplicates:
         result.problems += duplicate_problems(result.parsed)
     # Report file by file, in the order each file's problems were found, each problem once
