@@ -75,6 +75,9 @@ def test_health_and_metrics_are_open(server: Server) -> None:
     metrics = server.client.get("/metrics").text
     assert "opsplane_http_requests_total" in metrics
     assert "opsplane_outbox_notifications" in metrics
+    assert "opsplane_evaluation_errors_total 0.0" in metrics
+    server.runtime.health.tick_errors += 1
+    assert "opsplane_evaluation_errors_total 1.0" in server.client.get("/metrics").text
 
 
 def test_a_body_over_the_limit_is_413_problem_json_before_it_is_read(server: Server) -> None:

@@ -76,7 +76,6 @@ class ServerMetrics:
             "1 when this replica holds the evaluator lease.",
             registry=r,
         ).set_function(lambda: 1.0 if health.leader else 0.0)
-        Counter("opsplane_evaluation_errors_total", "Evaluation ticks that failed.", registry=r)
         depth = Gauge(
             "opsplane_outbox_notifications", "Outbox rows by state.", ["state"], registry=r
         )
@@ -85,7 +84,8 @@ class ServerMetrics:
 
 
 class _StoreCollector(Collector):
-    """The embedded metric store's cumulative ingest counts (rate() gives the ingest rate)."""
+    """Counters kept by the runtime: samples ingested (their rate is the ingest rate) and
+    evaluation ticks that failed."""
 
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
@@ -101,6 +101,9 @@ class _StoreCollector(Collector):
         for outcome in ("out_of_order", "duplicate", "out_of_bounds"):
             family.add_metric([outcome], getattr(stats, outcome))
         yield family
+        errors = CounterMetricFamily("opsplane_evaluation_errors", "Evaluation ticks that failed.")
+        errors.add_metric([], self._runtime.health.tick_errors)
+        yield errors
 
 
 def _lag(runtime: Runtime) -> float:
