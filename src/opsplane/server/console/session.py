@@ -4,8 +4,8 @@ The console uses the API's tokens (``opsplane token create --namespace NS``) rat
 second kind of credential. ``/ui/login`` checks a token and stores it in the
 ``opsplane_token`` cookie: HttpOnly (page scripts cannot read it), ``SameSite=Lax`` (other
 sites' forms and scripts do not send it) and ``Secure`` when the request came over HTTPS. It
-lasts for the browser session. Every page re-checks the token, so a revoked token signs out
-at the next request. A page shows only the token's namespace.
+lasts for the browser session. Every page re-checks the token against the database (there is
+no separate console session to expire). A page shows only the token's namespace.
 """
 
 from __future__ import annotations
