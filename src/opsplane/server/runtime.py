@@ -51,7 +51,7 @@ from opsplane.domain.evaluation import SLOStatus
 from opsplane.domain.notify import SECOND
 from opsplane.domain.routing.config import AlertmanagerConfig
 from opsplane.domain.routing.route import Route, RouteConfig
-from opsplane.domain.slo import Service
+from opsplane.domain.slo import SLO, Service
 from opsplane.errors import SpecError
 from opsplane.ports import StoredSpec
 from opsplane.render.status import status_document
@@ -207,6 +207,19 @@ class Runtime:
         with self._services_lock:
             self._services = None
             self._generation += 1
+
+    def find_slo(self, namespace: str, slo_id: str) -> tuple[Service, SLO] | None:
+        """The service and SLO of ``namespace`` with id ``slo_id``, if it has one."""
+        found = [(svc, slo) for svc in self.services(namespace) for slo in svc.slos]
+        return next(((svc, slo) for svc, slo in found if slo.id == slo_id), None)
+
+    def status_of(self, namespace: str, slo_id: str) -> SLOStatus | None:
+        """The latest status of one SLO of ``namespace`` (``None`` before its first tick)."""
+        return next((s for s in self.latest_statuses(namespace) if s.slo_id == slo_id), None)
+
+    def period_of(self, slo: SLO) -> Millis:
+        """The SLO's period length, or the default period when it names none."""
+        return slo.period.length if slo.period is not None else self.settings.default_period
 
     def status_json(self, namespace: str) -> bytes:
         """The ``slo status --json`` v1 document of ``namespace``, as UTF-8 JSON.

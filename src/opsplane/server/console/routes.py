@@ -113,16 +113,15 @@ def slo_page(request: Request, slo_id: str, rt: RuntimeDep) -> Response:
     who = session.principal(request)
     if who is None:
         return session.to_login(request)
-    services = rt.services(who.namespace)
-    found = [(svc, slo) for svc in services for slo in svc.slos if slo.id == slo_id]
-    if not found:
+    found = rt.find_slo(who.namespace, slo_id)
+    if found is None:
         return not_found(request, who, rt)
-    service, slo = found[0]
-    status = next((s for s in rt.latest_statuses(who.namespace) if s.slo_id == slo_id), None)
+    service, slo = found
+    status = rt.status_of(who.namespace, slo_id)
     context = _context(who, rt, "services", service=service, slo=slo, detail=None)
     if status is None:  # applied, but the evaluator has not ticked since
         return page(request, "slo.html", context)
-    period = slo.period.length if slo.period is not None else rt.settings.default_period
+    period = rt.period_of(slo)
     detail = views.slo_detail(
         service,
         slo,

@@ -103,13 +103,12 @@ def slo_detail(
     points: Annotated[int, Query(ge=2, le=500)] = 60,
 ) -> dict[str, Any]:
     """Status, the latest alert transitions and the budget burn-down over the period."""
-    found = [(svc, slo) for svc in rt.services(namespace) for slo in svc.slos if slo.id == slo_id]
-    status = next((s for s in rt.latest_statuses(namespace) if s.slo_id == slo_id), None)
-    if not found or status is None:
+    found = rt.find_slo(namespace, slo_id)
+    status = rt.status_of(namespace, slo_id)
+    if found is None or status is None:
         raise NotFoundError(f"no evaluated SLO {slo_id!r} in namespace {namespace!r}")
-    (service, slo), period = found[0], rt.settings.default_period
-    if slo.period is not None:
-        period = slo.period.length
+    service, slo = found
+    period = rt.period_of(slo)
     curve = burn_down(rt.store, slo, status, period, points)
     history = rt.state.alert_history(slo_id, limit=100)
     return {
