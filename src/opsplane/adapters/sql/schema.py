@@ -286,3 +286,45 @@ rollout = sa.Table(
 """Rollouts: the step machine's whole state as a versioned JSON document
 (:mod:`opsplane.domain.rollout_codec`), plus the columns that select and fence it. ``active``
 is "not ended, or with commands still to carry out"; ``revision`` fences concurrent writers."""
+
+cost_run = sa.Table(
+    "cost_run",
+    metadata,
+    sa.Column("namespace", sa.Text(), primary_key=True),
+    sa.Column("run_id", sa.Text(), primary_key=True),
+    sa.Column("service", sa.Text(), nullable=False),
+    sa.Column("at", sa.BigInteger(), nullable=False),
+    sa.Column("received_at", sa.BigInteger(), nullable=False),
+    sa.Column("currency", sa.Text(), nullable=False),
+    sa.Column("total", sa.Text(), nullable=False),
+    sa.Column("total_nano", sa.BigInteger(), nullable=False),
+    sa.Column("breakdown", Json, nullable=False),
+    sa.Column("record", Json, nullable=False),
+    sa.Index(None, "namespace", "service", "at"),
+    sa.Index(None, "at"),
+)
+"""Priced workflow runs, one row per ``(namespace, run_id)``: recording a run again is a no-op.
+
+``total`` and the ``breakdown`` amounts are exact decimal strings; ``total_nano`` is the total
+in billionths of the currency unit (rounded half-even), so spend can be summed in SQL.
+``record`` is the run as received plus its priced lines (the run's metadata)."""
+
+budget = sa.Table(
+    "budget",
+    metadata,
+    sa.Column("namespace", sa.Text(), primary_key=True),
+    sa.Column("name", sa.Text(), primary_key=True),
+    sa.Column("service", sa.Text(), nullable=True),
+    sa.Column("amount", sa.Text(), nullable=False),
+    sa.Column("currency", sa.Text(), nullable=False),
+    sa.Column("period_kind", sa.Text(), nullable=False),
+    sa.Column("period_start", sa.Text(), nullable=True),
+    sa.Column("period_end", sa.Text(), nullable=True),
+    sa.Column("thresholds", Json, nullable=False),
+    sa.Column("updated_at", sa.BigInteger(), nullable=False),
+    sa.CheckConstraint("period_kind IN ('monthly', 'custom')", name="period_kind"),
+)
+"""Cost budgets set through the API or CLI, per namespace or per service (``service``).
+
+``amount`` is a decimal string; a custom period's ``[start, end)`` days are ISO dates;
+``thresholds`` is a JSON list of decimal strings (fractions of ``amount``)."""
