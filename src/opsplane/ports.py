@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from opsplane.domain.analysis import AnalysisMetric, Measurement
+from opsplane.domain.cost.budget import Budget
+from opsplane.domain.cost.ledger import CostRecord, SpendRow
 from opsplane.domain.evaluation import AlertStatus, AlertTransition, SLOStatus
 from opsplane.domain.incidents import Incident
 from opsplane.domain.notify import Notification, OutboxEntry
@@ -345,4 +347,56 @@ class RolloutStore(Protocol):
         ``active_only`` keeps those not yet Completed or Aborted, and those with commands still
         to carry out (an Aborted rollout whose rollback weights are not applied yet).
         """
+        ...
+
+
+class CostLedger(Protocol):
+    """Priced runs, durable once acknowledged, and the spend they add up to."""
+
+    def record_costs(self, records: Sequence[CostRecord]) -> list[bool]:
+        """Store a batch in one transaction; per record, whether it was new.
+
+        A record whose ``(namespace, run_id)`` is stored already is left as it is (retries are
+        safe). Committed on return.
+        """
+        ...
+
+    def cost_record(self, namespace: str, run_id: str) -> CostRecord | None:
+        """One run's record, or ``None``."""
+        ...
+
+    def cost_records(
+        self,
+        namespace: str,
+        *,
+        service: str | None = None,
+        since: Millis | None = None,
+        until: Millis | None = None,
+        limit: int = 100,
+    ) -> list[CostRecord]:
+        """Records of a namespace (of one service), ``since <= at < until``, newest first."""
+        ...
+
+    def spend(self, namespace: str | None, since: Millis, until: Millis) -> list[SpendRow]:
+        """Spend per service and UTC day, ``since <= at < until`` (every namespace: ``None``)."""
+        ...
+
+
+class BudgetStore(Protocol):
+    """Budgets set through the API or CLI (budgets written in specs are not stored)."""
+
+    def put_budget(self, budget: Budget, at: Millis) -> None:
+        """Create or replace the budget named ``budget.name`` in its scope's namespace."""
+        ...
+
+    def budget(self, namespace: str, name: str) -> Budget | None:
+        """One budget, or ``None``."""
+        ...
+
+    def budgets(self, namespace: str | None = None) -> list[Budget]:
+        """Budgets (of one namespace), by namespace and name."""
+        ...
+
+    def delete_budget(self, namespace: str, name: str) -> bool:
+        """Remove a budget; whether it existed."""
         ...
