@@ -16,6 +16,7 @@ from opsplane.domain.analysis import (
     ResultValue,
     measurement_from_result,
 )
+from opsplane.domain.cost.budget import Budget
 from opsplane.domain.evaluation import AlertStatus, AlertTransition, SLOStatus
 from opsplane.domain.incidents import Incident
 from opsplane.domain.notify import Notification, OutboxEntry, OutboxState
@@ -345,3 +346,26 @@ class InMemoryTrafficRouter:
     def weights(self, service: str) -> Mapping[str, int]:
         """``service``'s split, or an empty one."""
         return dict(self.splits.get(service, {}))
+
+
+@dataclass
+class InMemoryBudgets:
+    """A :class:`~opsplane.ports.BudgetStore` in a dict keyed by ``(namespace, name)``."""
+
+    by_key: dict[tuple[str, str], Budget] = field(default_factory=dict)
+
+    def put_budget(self, budget: Budget, at: Millis) -> None:
+        """Create or replace."""
+        self.by_key[(budget.scope.namespace, budget.name)] = budget
+
+    def budget(self, namespace: str, name: str) -> Budget | None:
+        """One budget, or ``None``."""
+        return self.by_key.get((namespace, name))
+
+    def budgets(self, namespace: str | None = None) -> list[Budget]:
+        """By namespace and name."""
+        return [b for k, b in sorted(self.by_key.items()) if namespace in (None, k[0])]
+
+    def delete_budget(self, namespace: str, name: str) -> bool:
+        """Remove; whether it existed."""
+        return self.by_key.pop((namespace, name), None) is not None
