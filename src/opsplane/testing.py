@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from opsplane.adapters.sql.costs import DAY_MS, day_of, first_of_each, from_nano, nano_of
 from opsplane.adapters.traffic.split import check_split
 from opsplane.domain.analysis import (
     AnalysisMetric,
@@ -17,6 +18,7 @@ from opsplane.domain.analysis import (
     measurement_from_result,
 )
 from opsplane.domain.cost.budget import Budget
+from opsplane.domain.cost.ledger import CostRecord, SpendRow
 from opsplane.domain.evaluation import AlertStatus, AlertTransition, SLOStatus
 from opsplane.domain.incidents import Incident
 from opsplane.domain.notify import Notification, OutboxEntry, OutboxState
@@ -369,3 +371,62 @@ class InMemoryBudgets:
     def delete_budget(self, namespace: str, name: str) -> bool:
         """Remove; whether it existed."""
         return self.by_key.pop((namespace, name), None) is not None
+
+
+@dataclass
+class InMemoryCostLedger:
+    """A :class:`~opsplane.ports.CostLedger` in a dict, with the SQL ledger's semantics.
+
+    Recording an existing ``(namespace, run_id)`` keeps the first record; spend sums each
+    run's total rounded half-even to 1e-9, as the SQL ledger's ``total_nano`` does.
+    """
+
+    by_key: dict[tuple[str, str], CostRecord] = field(default_factory=dict)
+
+    def record_costs(self, records: Sequence[CostRecord]) -> list[bool]:
+        """Keep the records not stored yet; per record, whether it was new."""
+        first = first_of_each(records)
+        new = {key for key in first if key not in self.by_key}
+        for key in new:
+            self.by_key[key] = first[key]
+        return [
+            first[(r.namespace, r.run_id)] is r and (r.namespace, r.run_id) in new for r in records
+        ]
+
+    def cost_record(self, namespace: str, run_id: str) -> CostRecord | None:
+        """One run's record, or ``None``."""
+        return self.by_key.get((namespace, run_id))
+
+    def cost_records(
+        self,
+        namespace: str,
+        *,
+        service: str | None = None,
+        since: Millis | None = None,
+        until: Millis | None = None,
+        limit: int = 100,
+    ) -> list[CostRecord]:
+        """Newest first (by ``at``, then run id)."""
+        found = [
+            r
+            for r in self.by_key.values()
+            if r.namespace == namespace
+            and service in (None, r.service)
+            and (since is None or r.at >= since)
+            and (until is None or r.at < until)
+        ]
+        found.sort(key=lambda r: (r.at, r.run_id), reverse=True)
+        return found[: max(limit, 0)]
+
+    def spend(self, namespace: str | None, since: Millis, until: Millis) -> list[SpendRow]:
+        """Spend per namespace, service, UTC day and currency, in that order."""
+        sums: dict[tuple[str, str, int, str], tuple[int, int]] = {}
+        for r in self.by_key.values():
+            if namespace in (None, r.namespace) and since <= r.at < until:
+                key = (r.namespace, r.service, r.at // DAY_MS, r.currency)
+                nanos, runs = sums.get(key, (0, 0))
+                sums[key] = (nanos + nano_of(r.total), runs + 1)
+        return [
+            SpendRow(ns, service, day_of(day * DAY_MS).date(), currency, from_nano(nanos), runs)
+            for (ns, service, day, currency), (nanos, runs) in sorted(sums.items())
+        ]
