@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, TypeAlias
 
+from opsplane.domain.cost.budget import Budget
 from opsplane.domain.windows import AlertWindows
 from opsplane.types import AlertTier, Labels, Millis, Severity
 
@@ -227,6 +228,8 @@ class Service:
     runbook: str | None = None
     golden: GoldenSignals | None = None
     scrape: ScrapeConfig | None = None
+    budget: Budget | None = None
+    """The cost budget of the spec's ``costs.budget`` (opsplane/v1 only), if any."""
 
 
 def with_severities(

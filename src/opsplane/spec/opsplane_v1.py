@@ -32,6 +32,7 @@ from opsplane.domain.slo import (
 )
 from opsplane.domain.windows import AlertWindow, AlertWindows
 from opsplane.errors import Problem
+from opsplane.spec.cost_budget import CostsSpec, service_budget
 from opsplane.spec.documents import Document
 from opsplane.spec.edge import LabelMap, Strict, parse_model
 from opsplane.spec.parsed import Parsed
@@ -203,8 +204,8 @@ class ServiceSpec(Strict):
     golden: Golden | None = None
     scrape: ScrapeSpec | None = None
     slos: list[SLOSpec] = Field(min_length=1)
-    costs: dict[str, Any] | None = Field(
-        None, description="Cost settings, reserved for the cost engine."
+    costs: CostsSpec | None = Field(
+        None, description="Cost settings: the service's budget (docs/spec.md, docs/cost.md)."
     )
     delivery: dict[str, Any] | None = Field(None, description="Rollout settings.")
     resources: list[dict[str, Any]] = Field(
@@ -235,6 +236,8 @@ def parse_service(doc: Document) -> tuple[list[Parsed], list[Problem]]:
     # every problem of the file; the caller generates nothing while any problem is left.
     scrape, scrape_problems = _scrape(doc, spec.scrape)
     problems += scrape_problems
+    budget, budget_problems = service_budget(doc, spec.costs, meta.namespace, meta.name)
+    problems += budget_problems
     origin = Origin(doc.file, doc.index, API_VERSION, "Service", meta.name, meta.namespace)
     service = Service(
         meta.name,
@@ -246,6 +249,7 @@ def parse_service(doc: Document) -> tuple[list[Parsed], list[Problem]]:
         spec.runbook,
         _golden(spec.golden),
         scrape,
+        budget,
     )
     return [Parsed(service, doc, ("metadata", "name"), tuple(paths))], problems
 
