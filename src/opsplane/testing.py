@@ -6,10 +6,17 @@ calls for assertions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from opsplane.adapters.sql.costs import DAY_MS, day_of, first_of_each, from_nano, nano_of
+from opsplane.adapters.sql.costs import (
+    DAY_MS,
+    add_cost,
+    day_of,
+    first_of_each,
+    from_nano,
+    nano_of,
+)
 from opsplane.adapters.traffic.split import check_split
 from opsplane.domain.analysis import (
     AnalysisMetric,
@@ -19,6 +26,7 @@ from opsplane.domain.analysis import (
 )
 from opsplane.domain.cost.budget import Budget
 from opsplane.domain.cost.ledger import CostRecord, SpendRow
+from opsplane.domain.cost.model import Breakdown
 from opsplane.domain.evaluation import AlertStatus, AlertTransition, SLOStatus
 from opsplane.domain.incidents import Incident
 from opsplane.domain.notify import Notification, OutboxEntry, OutboxState
@@ -417,6 +425,21 @@ class InMemoryCostLedger:
         ]
         found.sort(key=lambda r: (r.at, r.run_id), reverse=True)
         return found[: max(limit, 0)]
+
+    def records_by_id(self, namespace: str, run_ids: Collection[str]) -> dict[str, CostRecord]:
+        """The stored records of ``run_ids`` in ``namespace``."""
+        found = (self.by_key.get((namespace, run_id)) for run_id in run_ids)
+        return {r.run_id: r for r in found if r is not None}
+
+    def service_costs(
+        self, namespace: str, since: Millis, until: Millis
+    ) -> list[tuple[str, Breakdown, int]]:
+        """Per service and currency: the exact sum of breakdowns and the run count."""
+        sums: dict[tuple[str, str], tuple[Breakdown, int]] = {}
+        for r in self.by_key.values():
+            if r.namespace == namespace and since <= r.at < until:
+                add_cost(sums, r.service, r.breakdown)
+        return [(service, total, runs) for (service, _), (total, runs) in sorted(sums.items())]
 
     def spend(self, namespace: str | None, since: Millis, until: Millis) -> list[SpendRow]:
         """Spend per namespace, service, UTC day and currency, in that order."""

@@ -184,3 +184,45 @@ def test_spend_rounds_each_run_half_even_to_the_nano(ledger: CostLedger) -> None
 def test_nanos_round_half_even_and_convert_back_exactly(amount: str, nanos: int) -> None:
     assert nano_of(Decimal(amount)) == nanos
     assert from_nano(nanos) == Decimal(nanos).scaleb(-9)
+
+
+def test_records_by_id_finds_the_stored_ones_of_the_namespace(ledger: CostLedger) -> None:
+    sql = ledger  # the extra methods the cost use case reads with
+    assert isinstance(sql, SqlCostLedger | InMemoryCostLedger)
+    sql.record_costs([record("a"), record("b"), record("c", namespace="search")])
+    found = sql.records_by_id("payments", ["a", "c", "nope", *(f"x{i}" for i in range(1200))])
+    assert sorted(found) == ["a"]
+    assert found["a"] == record("a")
+
+
+def test_service_costs_sum_components_exactly_per_service_and_currency(
+    ledger: CostLedger,
+) -> None:
+    sql = ledger
+    assert isinstance(sql, SqlCostLedger | InMemoryCostLedger)
+    sql.record_costs(
+        [
+            record("a", llm="0.0000000005"),
+            record("b", llm="0.1"),
+            record("c", service="search-api"),
+            record("d", currency="EUR"),
+            record("e", at=T0 + DAY),
+            record("f", namespace="search"),
+        ]
+    )
+    got = [
+        (service, cost.currency, cost.llm, cost.actions, cost.total, runs)
+        for service, cost, runs in sql.service_costs("payments", T0, T0 + DAY)
+    ]
+    assert got == [
+        ("checkout", "EUR", Decimal("0.00228"), Decimal("0.012"), Decimal("0.01696"), 1),
+        (
+            "checkout",
+            "USD",
+            Decimal("0.1000000005"),
+            Decimal("0.024"),
+            Decimal("0.1293600005"),
+            2,
+        ),
+        ("search-api", "USD", Decimal("0.00228"), Decimal("0.012"), Decimal("0.01696"), 1),
+    ]

@@ -16,7 +16,7 @@ correctly which of the two stored it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any, Final
@@ -36,6 +36,8 @@ DAY_MS: Final = 86_400_000
 NANO_PLACES: Final = 9
 MAX_NANO: Final = 2**63 - 1
 """``total_nano`` is a ``BIGINT``: a run may cost at most about 9.2 billion currency units."""
+_CHUNK: Final = 500
+"""Run ids per ``IN (...)`` query: well under SQLite's limit of bound parameters."""
 _NANO = Context(prec=60, rounding=ROUND_HALF_EVEN)
 
 
@@ -133,6 +135,16 @@ def first_of_each(records: Iterable[CostRecord]) -> dict[tuple[str, str], CostRe
     return found
 
 
+def add_cost(
+    sums: dict[tuple[str, str], tuple[Breakdown, int]], service: str, cost: Breakdown
+) -> None:
+    """Add one run's ``cost`` (lines dropped) to ``service``'s sum in its currency."""
+    key = (service, cost.currency)
+    total, runs = sums.get(key, (Breakdown(cost.currency), 0))
+    amounts = [cost.component(c) for c in COMPONENTS]
+    sums[key] = (total + Breakdown.of(cost.currency, amounts), runs + 1)
+
+
 class SqlCostLedger(SqlRepository):
     """Priced runs in a SQL database."""
 
@@ -181,6 +193,34 @@ class SqlCostLedger(SqlRepository):
         with read_transaction(self._engine) as connection:
             rows = connection.execute(query).mappings().all()
         return [record_from_row(row) for row in rows]
+
+    def records_by_id(self, namespace: str, run_ids: Collection[str]) -> dict[str, CostRecord]:
+        """The stored records of ``run_ids`` in ``namespace`` (absent ones are left out)."""
+        t = cost_table
+        wanted = sorted(set(run_ids))
+        found: dict[str, CostRecord] = {}
+        with read_transaction(self._engine) as connection:
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                query = select(t).where(t.c.namespace == namespace, t.c.run_id.in_(chunk))
+                for row in connection.execute(query).mappings():
+                    found[row["run_id"]] = record_from_row(row)
+        return found
+
+    def service_costs(
+        self, namespace: str, since: Millis, until: Millis
+    ) -> list[tuple[str, Breakdown, int]]:
+        """Per service and currency, ``since <= at < until``: the exact sum of the runs'
+        breakdowns (without lines) and how many runs; by service, then currency."""
+        t = cost_table
+        query = select(t.c.service, t.c.currency, t.c.breakdown).where(
+            t.c.namespace == namespace, t.c.at >= since, t.c.at < until
+        )
+        sums: dict[tuple[str, str], tuple[Breakdown, int]] = {}
+        with read_transaction(self._engine) as connection:
+            for service, currency, doc in connection.execute(query):
+                add_cost(sums, service, breakdown_from_json(currency, {**doc, "lines": ()}))
+        return [(service, total, runs) for (service, _), (total, runs) in sorted(sums.items())]
 
     def spend(self, namespace: str | None, since: Millis, until: Millis) -> list[SpendRow]:
         """Spend per service and UTC day, ``since <= at < until`` (every namespace: ``None``).
