@@ -20,11 +20,17 @@ command and its save repeats it.
 
 :meth:`run` is the loop: it advances every active rollout when it is due and sleeps until the
 next one is, so analysis intervals are kept without polling.
+
+:class:`~opsplane.app.rollout_control.RolloutControl` records an operator's start, promote
+or abort without a router; the coordinator carries it out at its next tick. A rollout that is
+*Progressing* with nothing scheduled (just started or promoted) is therefore due at once
+(:func:`waits_for_controller`).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -43,7 +49,14 @@ from opsplane.domain.rollout import (
     SetWeights,
     Strategy,
 )
-from opsplane.errors import ConflictError, DatasourceError, NotFoundError, UsageError
+from opsplane.errors import (
+    ConflictError,
+    DatasourceError,
+    NotFoundError,
+    Problem,
+    SpecError,
+    UsageError,
+)
 from opsplane.ports import (
     Clock,
     DeploymentLog,
@@ -61,6 +74,8 @@ ScaleDownHook = Callable[[str, str], None]
 
 IDLE_WAIT_MS: Millis = 1_000
 """How long :meth:`RolloutCoordinator.run` sleeps when nothing is due (new rollouts, promotes)."""
+VERSION = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}$")
+"""A version: an image tag's characters (``[A-Za-z0-9_.-]``, at most 128) and ``+``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,25 +120,7 @@ class RolloutCoordinator:
             ConflictError: the service has a rollout in progress, or the id is taken.
             UsageError: the strategy is invalid.
         """
-        now = self.clock.now_ms()
-        active = self.store.rollouts(active_only=True, service=request.service)
-        if active:
-            msg = f"service {request.service} has a rollout in progress ({active[0].id})"
-            raise ConflictError(msg)
-        try:
-            rollout = machine.start(
-                rollout_id or f"{request.service}-{request.version}-{now}",
-                request.service,
-                request.strategy,
-                now,
-                version=request.version,
-                stable_version=request.stable_version,
-                backends=request.backends,
-                author=request.author,
-            )
-        except ValueError as exc:
-            raise UsageError(str(exc)) from exc
-        self.store.save_rollout(replace(rollout, revision=1), None)
+        rollout = insert_rollout(self.store, request, self.clock.now_ms(), rollout_id)
         return self.reconcile(rollout.id)
 
     def reconcile(self, rollout_id: str) -> Rollout:
@@ -172,15 +169,16 @@ class RolloutCoordinator:
         wakes: list[Millis] = []
         for stored in self.store.rollouts(active_only=True):
             rollout = stored
-            due = now if rollout.pending else rollout.next_wake_at()
+            due = now if waits_for_controller(rollout) else rollout.next_wake_at()
             if due is not None and due <= now:
                 try:
                     rollout = self.reconcile(stored.id)
-                except (ConflictError, DatasourceError) as exc:
+                except (ConflictError, DatasourceError, UsageError) as exc:
+                    # UsageError: a router refusing the split (an unknown backend name).
                     logger.warning("rollout %s not advanced: %s", stored.id, exc)
                     wakes.append(now + IDLE_WAIT_MS)
                     continue
-                due = now if rollout.pending else rollout.next_wake_at()
+                due = now if waits_for_controller(rollout) else rollout.next_wake_at()
             if due is not None:
                 wakes.append(due)
         return min(wakes) if wakes else None
@@ -275,3 +273,69 @@ def active_rollouts(store: RolloutStore, services: Sequence[str] = ()) -> list[R
     """The rollouts in progress (of ``services``, when given), newest first."""
     found = store.rollouts(active_only=True)
     return [r for r in found if not services or r.service in services]
+
+
+def waits_for_controller(rollout: Rollout) -> bool:
+    """Whether the rollout has work that only a coordinator can do now.
+
+    That is commands left to carry out (a new step's weights, a rollback recorded by
+    ``opsplane rollout abort``), or a *Progressing* rollout with nothing scheduled: one just
+    started or promoted by :class:`RolloutControl`, whose next step has not been taken yet.
+    """
+    if rollout.pending:
+        return True
+    return rollout.phase == "Progressing" and rollout.next_wake_at() is None
+
+
+def check_request(request: RolloutRequest, where: str = "request") -> None:
+    """Refuse versions that are not image-tag-like (they end up in ids, URLs and events).
+
+    Raises:
+        SpecError: one problem per bad field.
+    """
+    problems = [
+        Problem(where, name, f"{value!r} is not a version ([A-Za-z0-9_.+-], at most 128)")
+        for name, value in (
+            ("version", request.version),
+            ("stable_version", request.stable_version),
+        )
+        if not VERSION.match(value)
+    ]
+    if request.version == request.stable_version and not problems:
+        msg = f"is the stable version {request.version!r} itself; nothing would change"
+        problems.append(Problem(where, "version", msg))
+    if problems:
+        raise SpecError(problems)
+
+
+def insert_rollout(
+    store: RolloutStore, request: RolloutRequest, now: Millis, rollout_id: str | None = None
+) -> Rollout:
+    """Store a new rollout of ``request`` at its first step, not advanced yet.
+
+    Raises:
+        SpecError: a version is invalid.
+        ConflictError: the service has a rollout in progress, or the id is taken.
+        UsageError: the strategy is invalid.
+    """
+    check_request(request)
+    active = store.rollouts(active_only=True, service=request.service)
+    if active:
+        msg = f"service {request.service} has a rollout in progress ({active[0].id})"
+        raise ConflictError(msg)
+    try:
+        rollout = machine.start(
+            rollout_id or f"{request.service}-{request.version}-{now}",
+            request.service,
+            request.strategy,
+            now,
+            version=request.version,
+            stable_version=request.stable_version,
+            backends=request.backends,
+            author=request.author,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    rollout = replace(rollout, revision=1)
+    store.save_rollout(rollout, None)
+    return rollout

@@ -12,6 +12,7 @@ import typer
 
 import opsplane.cli.cost as cost_cli
 from opsplane.cli import alerts, canary, generate, incidents, server, slo, validate
+from opsplane.cli import rollout as rollout_cli
 from opsplane.cli.output import print_error
 from opsplane.errors import OpsplaneError
 
@@ -33,6 +34,7 @@ app.add_typer(canary.app, name="canary")
 app.add_typer(incidents.silence_app, name="silence")
 app.add_typer(incidents.incident_app, name="incident")
 app.add_typer(incidents.deployment_app, name="deployment")
+app.add_typer(rollout_cli.app, name="rollout")
 app.command("serve")(server.serve)
 app.command("demo")(server.demo)
 app.add_typer(server.token_app, name="token")
