@@ -1,11 +1,13 @@
 """The alerting pipeline: evaluation ticks in, routed notifications and incidents out.
 
 :meth:`AlertPipeline.observe` takes each tick's firing and just-resolved SLO alerts to the
-Alertmanager dispatcher (as Prometheus sends alerts to Alertmanager); :meth:`AlertPipeline.flush`
-runs the dispatcher's due groups through silences and time intervals, turns each flush into one
-notification per receiver integration with the remediation summary, stores them in the outbox
-(delivery is :func:`opsplane.app.delivery.deliver_due`'s job) and opens, joins or resolves the
-incidents of paging groups. Both are safe to call from different threads.
+Alertmanager dispatcher (as Prometheus sends alerts to Alertmanager), and
+:meth:`AlertPipeline.observe_alerts` does the same for alerts of other sources (cost budgets).
+:meth:`AlertPipeline.flush` runs the dispatcher's due groups through silences and time
+intervals, turns each flush into one notification per receiver integration with the remediation
+summary (and the other alerts' own annotations), stores them in the outbox (delivery is
+:func:`opsplane.app.delivery.deliver_due`'s job) and opens, joins or resolves the incidents of
+paging groups. All are safe to call from different threads.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from opsplane.app.engine import Tick
 from opsplane.domain import incidents as inc
@@ -21,7 +23,7 @@ from opsplane.domain.duration import HOUR
 from opsplane.domain.notify import Notification
 from opsplane.domain.remediation import Deployment
 from opsplane.domain.routing.config import AlertmanagerConfig
-from opsplane.domain.routing.dispatch import Alert, Dispatcher, Flush
+from opsplane.domain.routing.dispatch import Alert, Dispatcher, Flush, LabelPairs
 from opsplane.domain.routing.silences import Silence, muted_by
 from opsplane.domain.slo import Service
 from opsplane.domain.slo_alerts import (
@@ -90,6 +92,7 @@ class AlertPipeline:
     new_id: Callable[[], str] = lambda: uuid.uuid4().hex[:12]
     _dispatcher: Dispatcher = field(init=False)
     _contexts: dict[str, SLOContext] = field(init=False, default_factory=dict)
+    _sources: dict[str, dict[LabelPairs, Alert]] = field(init=False, default_factory=dict)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -123,6 +126,23 @@ class AlertPipeline:
                     if alert is not None:
                         self._dispatcher.receive(alert, tick.at)
 
+    def observe_alerts(self, source: str, alerts: Sequence[Alert], at: Millis) -> None:
+        """Hand a source's firing alerts that are not SLO alerts (budgets...) to the dispatcher.
+
+        ``alerts`` is everything ``source`` has firing at ``at``, as Prometheus sends every
+        active alert of each evaluation: an alert that the source sent last time and not now is
+        resolved at ``at``. Their ``summary`` and ``description`` annotations make the
+        notification's summary, since there is no SLO to summarise.
+        """
+        current = {a.fingerprint: a for a in alerts}
+        with self._lock:
+            for fingerprint, alert in self._sources.get(source, {}).items():
+                if fingerprint not in current:
+                    self._dispatcher.receive(replace(alert, ends_at=at), at)
+            for alert in current.values():
+                self._dispatcher.receive(alert, at)
+            self._sources[source] = current
+
     def next_wakeup(self) -> Millis | None:
         """When :meth:`flush` next has work, if ever."""
         with self._lock:
@@ -153,7 +173,7 @@ class AlertPipeline:
     def _notifications(
         self, flush: Flush, contexts: Mapping[str, SLOContext], deployments: Sequence[Deployment]
     ) -> list[Notification]:
-        return notifications(
+        found = notifications(
             flush,
             contexts,
             self._integrations.get(flush.receiver, ()),
@@ -161,6 +181,7 @@ class AlertPipeline:
             external_url=self.links.external_url,
             dashboard_url=self.links.dashboard_for,
         )
+        return [_with_other_alerts(n, flush) for n in found]
 
     def _track_incident(
         self, flush: Flush, sent_to: Sequence[str], deployments: Sequence[Deployment], now: Millis
@@ -206,6 +227,32 @@ class AlertPipeline:
         if sent_to:
             incident = inc.record(incident, now, "notified", ", ".join(sent_to))
         self.stores.incidents.save_incident(incident)
+
+
+def _with_other_alerts(notification: Notification, flush: Flush) -> Notification:
+    """Add the annotations of alerts that are not SLO alerts to the notification's summary.
+
+    The SLO summary (remediation) knows only SLO alerts; a budget alert says what it is in its
+    ``description`` (else ``summary``) annotation, and its ``runbook_url`` when it has one.
+    """
+    firing = [_said(a) for a in flush.firing if "sloth_id" not in a.labels]
+    resolved = [f"Resolved: {_said(a)}" for a in flush.resolved if "sloth_id" not in a.labels]
+    shown = firing if notification.kind == "firing" else resolved
+    if not shown:
+        return notification
+    payload = notification.payload
+    summary = "\n\n".join(part for part in (payload.summary, "\n".join(shown)) if part)
+    runbook = payload.runbook_url or next(
+        (a.annotations["runbook_url"] for a in flush.firing if "runbook_url" in a.annotations),
+        None,
+    )
+    return replace(notification, payload=replace(payload, summary=summary, runbook_url=runbook))
+
+
+def _said(alert: Alert) -> str:
+    text = alert.annotations.get("summary") or alert.labels.get("alertname", "alert")
+    description = alert.annotations.get("description")
+    return f"{text} {description}" if description else text
 
 
 def _common(alerts: Sequence[Alert], label: str) -> str:
