@@ -183,19 +183,37 @@ class RolloutCoordinator:
                 wakes.append(due)
         return min(wakes) if wakes else None
 
-    def run(self, stop: threading.Event, *, idle_wait_ms: Millis = IDLE_WAIT_MS) -> None:
+    def run(
+        self,
+        stop: threading.Event,
+        *,
+        idle_wait_ms: Millis = IDLE_WAIT_MS,
+        wake: threading.Event | None = None,
+        gate: Callable[[], bool] | None = None,
+    ) -> None:
         """Tick until ``stop`` is set, sleeping until the next rollout is due (at most
-        ``idle_wait_ms``, so rollouts started or promoted elsewhere are picked up)."""
+        ``idle_wait_ms``, so rollouts started or promoted elsewhere are picked up).
+
+        Args:
+            stop: Ends the loop between ticks (with ``wake``, set ``wake`` too to end at once).
+            idle_wait_ms: The longest sleep.
+            wake: Cuts a sleep short when set (an API request recorded a start or a promote).
+            gate: Asked before each tick; ``False`` skips it (another replica holds the lease).
+        """
         while not stop.is_set():
+            due: Millis | None = None
             try:
-                wake = self.tick()
+                if gate is None or gate():
+                    due = self.tick()
             except Exception:  # the loop must outlive a database hiccup or a router's bug
                 logger.exception("rollout tick failed; retrying")
-                wake = None
             now = self.clock.now_ms()
-            delay = idle_wait_ms if wake is None else min(max(wake - now, 0), idle_wait_ms)
-            if stop.wait(delay / 1000):
-                return
+            delay = idle_wait_ms if due is None else min(max(due - now, 0), idle_wait_ms)
+            if wake is None:
+                stop.wait(delay / 1000)
+            else:
+                wake.wait(delay / 1000)
+                wake.clear()
 
     def _measure(self, metric: AnalysisMetric, at: Millis) -> Measurement:
         return self.provider.measure(metric, at)
