@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from opsplane import __version__
 from opsplane.server import observability, problems
 from opsplane.server.console import routes as console
-from opsplane.server.routes import ingest, oncall, services
+from opsplane.server.routes import budgets, costs, ingest, oncall, services
 from opsplane.server.runtime import Runtime
 
 MAX_BODY_BYTES = 16_000_000
@@ -45,6 +45,7 @@ def create_app(runtime: Runtime, *, start: bool = True) -> FastAPI:
     problems.install(app)
     problems.limit_body_size(app, MAX_BODY_BYTES)
     observability.install(app, runtime)
-    for router in (services.router, ingest.router, oncall.router, console.router):
+    for router in (services.router, ingest.router, oncall.router, costs.router, console.router):
         app.include_router(router)
+    app.include_router(budgets.router)
     return app

@@ -33,6 +33,8 @@ from opsplane.adapters.notify import http_client
 from opsplane.adapters.notify.factory import build_receivers
 from opsplane.adapters.scrape import HttpScraper
 from opsplane.adapters.sql import SqlStateStore
+from opsplane.adapters.sql.budgets import SqlBudgets
+from opsplane.adapters.sql.costs import SqlCostLedger
 from opsplane.adapters.sql.deployments import SqlDeployments
 from opsplane.adapters.sql.incidents import SqlIncidents
 from opsplane.adapters.sql.nflog import SqlNotificationLog
@@ -41,6 +43,8 @@ from opsplane.adapters.sql.server import SqlLease, SqlSpecs, SqlTokens
 from opsplane.adapters.sql.silences import SqlSilences
 from opsplane.app import catalog
 from opsplane.app.alerting import AlertingStores, AlertPipeline, Links
+from opsplane.app.budgets import BudgetChecks, BudgetMonitor
+from opsplane.app.costs import CostService
 from opsplane.app.engine import Engine, Tick
 from opsplane.app.events import EventIngest
 from opsplane.app.notifier import Notifier
@@ -57,6 +61,7 @@ from opsplane.ports import StoredSpec
 from opsplane.render.status import status_document
 from opsplane.spec import load_paths
 from opsplane.spec.alertmanager_config import load_alertmanager_config
+from opsplane.spec.cost_prices import load_price_table
 from opsplane.types import Millis
 
 logger = logging.getLogger(__name__)
@@ -85,6 +90,8 @@ class ServerSettings:
         default_period: The period of SLOs that name none.
         external_url: This server's URL (links in notifications).
         lease_ttl_ms: How long the evaluator lease lasts without renewal.
+        prices: The LLM price map runs are priced with: ``None`` for the packaged copy,
+            ``litellm`` for the installed package's, or a file (as ``cost run --prices``).
     """
 
     db_url: str
@@ -95,6 +102,7 @@ class ServerSettings:
     default_period: Millis = 30 * DAY
     external_url: str = ""
     lease_ttl_ms: Millis | None = None
+    prices: str | None = None
 
     @property
     def lease_ms(self) -> Millis:
@@ -132,6 +140,7 @@ class Runtime:
 
     def open(self) -> None:
         """Open the database (migrating it) and the metric store; load ``config_dir``."""
+        prices = load_price_table(self.settings.prices)  # first: a bad file leaves nothing open
         self.state = SqlStateStore.open(self.settings.db_url)
         engine = self.state.engine
         self.outbox = SqlOutbox(engine)
@@ -141,6 +150,11 @@ class Runtime:
         self.specs = SqlSpecs(engine)
         self.tokens = SqlTokens(engine)
         self.lease = SqlLease(engine)
+        self.costs = CostService(
+            SqlCostLedger(engine),
+            prices,
+            lambda namespace: {s.name for s in self.services(namespace)},
+        )
         self.store = MetricStore.open(self.settings.metrics_dir)
         self.events = EventIngest(self.store, self._last_value, self.clock)
         self._stop = threading.Event()
@@ -161,6 +175,14 @@ class Runtime:
         )
         links = Links(self.settings.external_url, _dashboard(self.settings.external_url))
         self.pipeline = AlertPipeline(self.services(), self.routing, stores, links)
+        self.budgets = SqlBudgets(engine)
+        self.budget_monitor = BudgetMonitor(
+            self.budgets,
+            self.costs.ledger,
+            self._snapshot,
+            BudgetChecks(self.costs.table),
+            self.pipeline.observe_alerts,
+        )
         self.notifier = Notifier(self.pipeline, self.outbox, self.receivers, self.clock)
 
     def _apply_config_dir(self, directory: Path) -> None:
@@ -317,6 +339,7 @@ class Runtime:
         self._latest = {s.slo_id: s for s in tick.statuses}
         self._generation += 1
         self.notifier.on_tick(tick)
+        self.budget_monitor.tick(tick.at)  # budget alerts and the pre-call guards
 
     def _notify_loop(self) -> None:
         self.notifier.run(self._stop)
