@@ -30,7 +30,9 @@ def design_run(run_id: str = "r-1", **changes: Any) -> dict[str, Any]:
 
 
 def post(server: Server, body: Any, who: str = "payments", ns: str = "payments") -> httpx.Response:
-    return server.client.post(f"/api/v1/namespaces/{ns}/runs", json=body, headers=server.auth(who))
+    url = f"/api/v1/namespaces/{ns}/runs"
+    response: httpx.Response = server.client.post(url, json=body, headers=server.auth(who))
+    return response
 
 
 def get(server: Server, path: str, who: str = "payments", **params: Any) -> httpx.Response:
