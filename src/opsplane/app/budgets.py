@@ -14,8 +14,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Final, Literal, TypeAlias
@@ -263,19 +263,24 @@ class BudgetChecks:
         self._lock = threading.Lock()
 
     def refresh(self, reports: Sequence[BudgetReport]) -> None:
-        """Rebuild the guards from the current period's spend of each budget."""
+        """Rebuild every guard from the current period's spend of each budget."""
         by_ns: dict[str, list[BudgetReport]] = {}
         for report in reports:
-            if report.budget.currency == self._table.currency and _current(report):
-                by_ns.setdefault(report.budget.scope.namespace, []).append(report)
-        guards = {
-            ns: BudgetGuard(
-                [r.budget for r in mine], self._table, {r.budget.name: r.status.spent for r in mine}
-            )
-            for ns, mine in by_ns.items()
-        }
+            by_ns.setdefault(report.budget.scope.namespace, []).append(report)
+        guards = {ns: self._guard(mine) for ns, mine in by_ns.items()}
         with self._lock:
             self._guards = guards
+
+    def refresh_namespace(self, namespace: str, reports: Sequence[BudgetReport]) -> None:
+        """Rebuild one namespace's guard from its reports."""
+        guard = self._guard([r for r in reports if r.budget.scope.namespace == namespace])
+        with self._lock:
+            self._guards[namespace] = guard
+
+    def _guard(self, reports: Sequence[BudgetReport]) -> BudgetGuard:
+        enforced = [r for r in reports if r.budget.currency == self._table.currency and _current(r)]
+        spent = {r.budget.name: r.status.spent for r in enforced}
+        return BudgetGuard([r.budget for r in enforced], self._table, spent)
 
     def record(self, namespace: str, service: str, amount: Decimal, currency: str) -> None:
         """Add a recorded run's cost to the budgets that cover it (until the next refresh)."""
@@ -297,3 +302,68 @@ class BudgetChecks:
 
 def _current(report: BudgetReport) -> bool:
     return report.start <= report.today < report.end
+
+
+# --- the monitor: what the server runs -----------------------------------------------------
+
+GUARD_MAX_AGE: Final = 60_000
+"""A namespace's guard older than this is rebuilt before a check (replicas that do not tick)."""
+
+
+@dataclass
+class BudgetMonitor:
+    """Budgets of every namespace, evaluated each tick, alerting and guarding calls.
+
+    Attributes:
+        store: Budgets set through the API or CLI.
+        ledger: Recorded spend.
+        services: The applied services (their spec budgets).
+        checks: The pre-call guards.
+        alerts: Where alerts go (``AlertPipeline.observe_alerts``); ``None`` raises none.
+        max_age: How old a namespace's guard may be before a check rebuilds it.
+    """
+
+    store: BudgetStore
+    ledger: CostLedger
+    services: Callable[[], Sequence[Service]]
+    checks: BudgetChecks
+    alerts: Callable[[str, Sequence[Alert], Millis], None] | None = None
+    max_age: Millis = GUARD_MAX_AGE
+    _fresh: dict[str, Millis] = field(init=False, default_factory=dict)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+
+    def reports(self, namespace: str | None, now: Millis) -> list[BudgetReport]:
+        """Where every budget (of one namespace) stands at ``now``."""
+        budgets = gather_budgets(self.store, self.services(), namespace)
+        return evaluate_budgets(budgets, self.ledger, now)
+
+    def tick(self, at: Millis) -> list[BudgetReport]:
+        """Evaluate every budget: refresh the guards and hand the alerts to the pipeline."""
+        reports = self.reports(None, at)
+        self.checks.refresh(reports)
+        with self._lock:
+            self._fresh = dict.fromkeys({r.budget.scope.namespace for r in reports}, at)
+            self._fresh[""] = at  # namespaces without budgets are fresh too
+        if self.alerts is not None:
+            self.alerts(ALERT_SOURCE, budget_alerts(reports, at), at)
+        return reports
+
+    def check(
+        self,
+        namespace: str,
+        service: str,
+        model: str,
+        input_tokens: int,
+        output_tokens: int,
+        *,
+        now: Millis,
+    ) -> Decision:
+        """The pre-call decision, after rebuilding the namespace's guard if it is stale."""
+        with self._lock:
+            at = self._fresh.get(namespace, self._fresh.get("", -self.max_age - 1))
+            stale = now - at > self.max_age
+            if stale:
+                self._fresh[namespace] = now
+        if stale:
+            self.checks.refresh_namespace(namespace, self.reports(namespace, now))
+        return self.checks.check(namespace, service, model, input_tokens, output_tokens)
