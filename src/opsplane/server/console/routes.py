@@ -1,4 +1,4 @@
-"""The console's pages under ``/ui``: services, one SLO, incidents and deployments.
+"""The console's pages under ``/ui``: services, one SLO, incidents, deployments and costs.
 
 Handlers only gather what the runtime holds for the signed-in namespace; :mod:`.views` turns
 it into what the templates show. Every page but sign-in needs a session (:mod:`.session`);
@@ -16,8 +16,10 @@ from starlette.concurrency import run_in_threadpool
 from opsplane.app.auth import Principal
 from opsplane.app.burndown import burn_down
 from opsplane.domain.duration import DAY
-from opsplane.server.console import session, views
+from opsplane.errors import NotFoundError
+from opsplane.server.console import cost_views, session, views
 from opsplane.server.console.rendering import page, static_response
+from opsplane.server.routes.costs import month_of
 from opsplane.server.runtime import Runtime
 from opsplane.server.security import RuntimeDep
 
@@ -28,6 +30,7 @@ CURVE_POINTS = 120
 HISTORY = 50
 INCIDENTS = 100
 REFRESH_S = 5
+RECENT_RUNS = 50
 
 
 def _context(who: Principal, rt: Runtime, nav: str, **extra: Any) -> dict[str, Any]:
@@ -159,6 +162,41 @@ def deployments_page(
     )
     context = _context(who, rt, "deployments", deployments=found, days=days)
     return page(request, "deployments.html", context)
+
+
+@router.get("/costs")
+def costs_page(request: Request, rt: RuntimeDep) -> Response:
+    """This UTC month's spend per service with its components, and the most recent runs."""
+    who = session.principal(request)
+    if who is None:
+        return session.to_login(request)
+    start, end = month_of(rt.clock.now_ms())
+    summary = rt.costs.summary(who.namespace, start, end)
+    recent = rt.costs.runs(who.namespace, limit=RECENT_RUNS)
+    view = cost_views.costs_page(summary, recent)
+    context = _context(who, rt, "costs", view=view, month_start=start)
+    return page(request, "costs.html", context)
+
+
+@router.get("/costs/runs/{run_id:path}")
+def run_page(request: Request, run_id: str, rt: RuntimeDep) -> Response:
+    """One run: its cost per component and every priced line behind it."""
+    who = session.principal(request)
+    if who is None:
+        return session.to_login(request)
+    try:
+        record = rt.costs.run(who.namespace, run_id)
+    except NotFoundError:
+        return not_found(request, who, rt)
+    context = _context(
+        who,
+        rt,
+        "costs",
+        record=record,
+        row=cost_views.run_row(record),
+        lines=cost_views.line_rows(record.breakdown.lines),
+    )
+    return page(request, "run.html", context)
 
 
 # --- static files and everything else -----------------------------------------------------

@@ -80,7 +80,7 @@ def list_runs(
     return {"version": VERSION, "runs": [run_summary(r) for r in found]}
 
 
-@router.get("/runs/{run_id}", summary="A run with its cost and priced lines")
+@router.get("/runs/{run_id:path}", summary="A run with its cost and priced lines")
 def get_run(namespace: str, run_id: str, who: Reader, rt: RuntimeDep) -> dict[str, Any]:
     """One run: its cost breakdown, the priced lines behind it, and the run as recorded."""
     return run_detail(rt.costs.run(namespace, run_id))
