@@ -11,7 +11,7 @@ spec files (:func:`strategy_from_paths`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -19,11 +19,14 @@ from opsplane.app.rollout import RolloutRequest, insert_rollout
 from opsplane.domain import rollout as machine
 from opsplane.domain.delivery import rollout_strategy
 from opsplane.domain.rollout import Rollout, Strategy
-from opsplane.errors import NotFoundError, Problem, SpecError, UsageError
+from opsplane.errors import ConflictError, NotFoundError, Problem, SpecError, UsageError
 from opsplane.ports import Clock, RolloutStore, SpecCatalog
 from opsplane.spec import load_paths, load_texts
 from opsplane.spec.delivery import deliveries
 from opsplane.spec.loader import LoadResult
+
+ATTEMPTS = 3
+"""Tries of a promote or abort that races the coordinator's step."""
 
 
 @dataclass
@@ -54,8 +57,7 @@ class RolloutControl:
             NotFoundError: no rollout has that id.
             ConflictError: it has ended, or changed while this was computed.
         """
-        rollout = self._get(rollout_id)
-        return self._save(rollout, machine.promote(rollout, self.clock.now_ms(), full=full))
+        return self._act(rollout_id, lambda r: machine.promote(r, self.clock.now_ms(), full=full))
 
     def abort(self, rollout_id: str, reason: str) -> Rollout:
         """Record an abort: Aborted at once, the rollback's weights pending.
@@ -64,8 +66,7 @@ class RolloutControl:
             NotFoundError: no rollout has that id.
             ConflictError: it has ended, or changed while this was computed.
         """
-        rollout = self._get(rollout_id)
-        return self._save(rollout, machine.abort(rollout, self.clock.now_ms(), reason))
+        return self._act(rollout_id, lambda r: machine.abort(r, self.clock.now_ms(), reason))
 
     def _get(self, rollout_id: str) -> Rollout:
         rollout = self.store.rollout(rollout_id)
@@ -73,10 +74,24 @@ class RolloutControl:
             raise NotFoundError(f"no rollout {rollout_id!r}")
         return rollout
 
-    def _save(self, before: Rollout, after: Rollout) -> Rollout:
-        after = replace(after, revision=before.revision + 1)
-        self.store.save_rollout(after, before.revision)
-        return after
+    def _act(self, rollout_id: str, change: Callable[[Rollout], Rollout]) -> Rollout:
+        """Apply ``change`` to the stored rollout and save it, fenced by its revision.
+
+        When the coordinator moved the rollout in between (a fenced write is refused), the
+        change is computed again on the new state, up to :data:`ATTEMPTS` times: the operator
+        acts on the rollout as it is, as ``kubectl argo rollouts promote`` does.
+        """
+        for attempt in range(1, ATTEMPTS + 1):
+            before = self._get(rollout_id)
+            after = replace(change(before), revision=before.revision + 1)
+            try:
+                self.store.save_rollout(after, before.revision)
+            except ConflictError:
+                if attempt == ATTEMPTS:
+                    raise
+                continue
+            return after
+        raise AssertionError("unreachable")
 
 
 @dataclass

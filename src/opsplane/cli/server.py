@@ -42,8 +42,29 @@ def serve(
             help="Export traces over OTLP/HTTP (default: off, or OTEL_EXPORTER_OTLP_ENDPOINT).",
         ),
     ] = "",
+    router: Annotated[
+        str,
+        typer.Option(
+            "--router",
+            help="Rollout traffic: state (record weights only), webhook:URL or nginx:DIR.",
+        ),
+    ] = "state",
+    router_token_env: Annotated[
+        str, typer.Option("--router-token-env", help="Variable with the webhook's bearer token.")
+    ] = "",
+    nginx_upstreams: Annotated[
+        Path | None,
+        typer.Option("--nginx-upstreams", help="YAML {service: {backend: host:port}}."),
+    ] = None,
+    nginx_reload: Annotated[
+        str, typer.Option("--nginx-reload", help="nginx reload command (nginx -s reload).")
+    ] = "",
+    analysis_prometheus: Annotated[
+        str,
+        typer.Option("--analysis-prometheus", help="Prometheus for `provider: prometheus`."),
+    ] = "",
 ) -> None:
-    """Run the API, the console and the evaluator until SIGTERM or Ctrl-C."""
+    """Run the API, the console, the evaluator and the rollout coordinator until SIGTERM."""
     _server().serve(
         db_url=db,
         config_dir=config,
@@ -54,6 +75,13 @@ def serve(
         external_url=external_url or f"http://{host}:{port}",
         metrics_dir=metrics_dir,
         otlp_endpoint=otlp_endpoint,
+        delivery={
+            "router": router,
+            "router_token_env": router_token_env,
+            "nginx_upstreams": nginx_upstreams,
+            "nginx_reload": nginx_reload,
+            "prometheus": analysis_prometheus,
+        },
     )
 
 

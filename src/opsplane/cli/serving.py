@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -11,6 +13,7 @@ from opsplane.adapters.sql.server import SqlTokens
 from opsplane.app.auth import create_token as new_token
 from opsplane.cli.wiring import SystemClock, metrics_dir_for
 from opsplane.server.app import create_app
+from opsplane.server.delivery import DeliverySettings
 from opsplane.server.observability import configure_logging
 from opsplane.server.runtime import Runtime, ServerSettings
 from opsplane.server.tracing import enable_tracing
@@ -28,8 +31,12 @@ def serve(
     external_url: str,
     metrics_dir: Path | None,
     otlp_endpoint: str = "",
+    delivery: Mapping[str, Any] | None = None,
 ) -> None:
-    """Open the runtime (migrations apply here), then serve until a signal."""
+    """Open the runtime (migrations apply here), then serve until a signal.
+
+    ``delivery`` holds the rollout options (:class:`DeliverySettings` fields).
+    """
     settings = ServerSettings(
         db_url=db_url,
         metrics_dir=metrics_dir or metrics_dir_for(db_url),
@@ -37,6 +44,7 @@ def serve(
         alerting=alerting,
         interval_ms=interval_ms,
         external_url=external_url,
+        delivery=DeliverySettings(**(delivery or {})),
     )
     configure_logging()
     runtime = Runtime(settings)

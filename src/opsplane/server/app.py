@@ -16,6 +16,7 @@ from opsplane import __version__
 from opsplane.server import observability, problems
 from opsplane.server.console import routes as console
 from opsplane.server.routes import budgets, costs, ingest, oncall, services
+from opsplane.server.routes import rollouts as rollout_routes
 from opsplane.server.runtime import Runtime
 
 MAX_BODY_BYTES = 16_000_000
@@ -48,4 +49,5 @@ def create_app(runtime: Runtime, *, start: bool = True) -> FastAPI:
     for router in (services.router, ingest.router, oncall.router, costs.router, console.router):
         app.include_router(router)
     app.include_router(budgets.router)
+    app.include_router(rollout_routes.router)
     return app

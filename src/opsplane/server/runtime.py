@@ -59,6 +59,7 @@ from opsplane.domain.slo import SLO, Service
 from opsplane.errors import SpecError
 from opsplane.ports import StoredSpec
 from opsplane.render.status import status_document
+from opsplane.server.delivery import DeliveryPorts, DeliverySettings, RolloutLoop, build_router
 from opsplane.spec import load_paths
 from opsplane.spec.alertmanager_config import load_alertmanager_config
 from opsplane.spec.cost_prices import load_price_table
@@ -90,6 +91,7 @@ class ServerSettings:
         default_period: The period of SLOs that name none.
         external_url: This server's URL (links in notifications).
         lease_ttl_ms: How long the evaluator lease lasts without renewal.
+        delivery: The rollout coordinator's traffic router and analysis providers.
         prices: The LLM price map runs are priced with: ``None`` for the packaged copy,
             ``litellm`` for the installed package's, or a file (as ``cost run --prices``).
     """
@@ -102,6 +104,7 @@ class ServerSettings:
     default_period: Millis = 30 * DAY
     external_url: str = ""
     lease_ttl_ms: Millis | None = None
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
     prices: str | None = None
 
     @property
@@ -141,6 +144,7 @@ class Runtime:
     def open(self) -> None:
         """Open the database (migrating it) and the metric store; load ``config_dir``."""
         prices = load_price_table(self.settings.prices)  # first: a bad file leaves nothing open
+        router = build_router(self.settings.delivery)  # likewise for a bad --router
         self.state = SqlStateStore.open(self.settings.db_url)
         engine = self.state.engine
         self.outbox = SqlOutbox(engine)
@@ -184,6 +188,20 @@ class Runtime:
             self.pipeline.observe_alerts,
         )
         self.notifier = Notifier(self.pipeline, self.outbox, self.receivers, self.clock)
+        self.rollouts = RolloutLoop.open(
+            self.settings.delivery,
+            router,
+            DeliveryPorts(
+                engine,
+                self.store,
+                self.services,
+                lambda: list(self._latest.values()) or self.state.latest_statuses(),
+                self.deployments,
+                self.incidents,
+                self.clock,
+                self.holder,
+            ),
+        )
 
     def _apply_config_dir(self, directory: Path) -> None:
         loaded = load_paths([directory])
@@ -278,6 +296,7 @@ class Runtime:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
+        self._threads.append(self.rollouts.start(self._stop))  # after the evaluator: [0]
 
     def evaluator_alive(self) -> bool:
         """The evaluator thread runs, and (when leader) ticked within two intervals."""
@@ -347,12 +366,14 @@ class Runtime:
     def stop(self) -> None:
         """Stop the loops between steps, release the lease and close everything."""
         self._stop.set()
+        self.rollouts.wake.set()  # the coordinator sleeps on its wake event
         for thread in self._threads:
             thread.join(timeout=30)
         try:
             self.lease.release(LEASE, self.holder)
         except Exception:  # closing must go on
             logger.exception("could not release the evaluator lease")
+        self.rollouts.close()
         for receiver in self.receivers.values():
             close = getattr(receiver, "close", None)
             if close is not None:
