@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from opsplane.adapters.files import write_text
+from opsplane.cli import cost_budget
 from opsplane.domain.cost.focus import focus_rows
 from opsplane.domain.cost.model import COMPONENTS, PricedRun
 from opsplane.domain.cost.money import money_text
@@ -31,7 +32,13 @@ from opsplane.spec.cost_prices import load_price_table
 from opsplane.spec.cost_run import RunFile, load_runs, price_run_file
 from opsplane.spec.focus import load_focus, render_focus_csv
 
-app = typer.Typer(help="Cost per run (TCO), FOCUS export and reconciliation.", no_args_is_help=True)
+app = typer.Typer(
+    help="Cost per run (TCO), FOCUS export, reconciliation, budgets, forecasts and advice.",
+    no_args_is_help=True,
+)
+app.add_typer(cost_budget.budget_app, name="budget")
+app.command("forecast")(cost_budget.forecast)
+app.command("recommend")(cost_budget.recommend)
 
 MAX_TABLE_ROWS = 50
 """A batch table shows this many runs; ``--json`` has them all."""
