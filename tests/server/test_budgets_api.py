@@ -183,6 +183,8 @@ def test_another_namespace_gets_404_and_a_read_only_token_403(api: Api) -> None:
         pytest.param("ai", {"amount": "1", "currency": "usd"}, "currency", id="a bad currency"),
         pytest.param("ai", {"amount": "1", "colour": "red"}, "colour", id="an unknown field"),
         pytest.param("Bad_Name", {"amount": "1"}, "name", id="a bad budget name"),
+        pytest.param("ai", {"amount": "1", "service": "\u0000"}, "service",
+                     id="a service that is not a service name"),
     ],
 )  # fmt: skip
 def test_bad_budgets_get_a_422_problem_and_change_nothing(

@@ -159,6 +159,8 @@ def budget_set(
         msg = "use 2 to 63 lowercase letters, digits or '-', starting and ending with one"
         raise SpecError([Problem("NAME", "", f"invalid budget name {name!r}: {msg}")])
     catalog.check_namespace(namespace)
+    if service is not None and not re.fullmatch(BUDGET_NAME_PATTERN, service):
+        raise SpecError([Problem("--service", "", f"not a service name: {service!r}")])
     budget = parse_budget(name, namespace, service, amount, currency, period, alert_at)
     with _open(db) as stores:
         stores.budgets.put_budget(budget, _now(None))

@@ -41,7 +41,9 @@ class BudgetIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    service: Annotated[str, Field(min_length=1, max_length=253)] | None = None
+    service: Annotated[str, Field(pattern=BUDGET_NAME_PATTERN)] | None = Field(
+        None, description="Only this service of the namespace (default: all of them)."
+    )
     amount: Money
     currency: Annotated[str, Field(pattern="^[A-Z]{3}$")] = "USD"
     period: Annotated[str, Field(max_length=32)] = "monthly"
