@@ -235,3 +235,40 @@ def test_the_canonical_form_normalises_amounts_and_times() -> None:
     doc = run_document(run)
     assert doc["api_fees"] == [{"name": "search", "amount": "0.002"}]
     assert doc["started_at"] == "2026-03-02T09:30:00Z"
+
+
+@pytest.mark.parametrize(
+    ("run", "expected"),
+    [
+        (
+            design_run(started_at="9999-12-31T23:59:59-14:00"),
+            "request:started_at: must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z",
+        ),
+        (
+            design_run(ended_at="0001-01-01T00:00:00+14:00"),
+            "request:ended_at: must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z",
+        ),
+        (
+            design_run("a\ud800"),  # pydantic refuses it as it reads the run
+            "request:run_id: Input should be a valid string, unable to parse raw data as a "
+            "unicode string",
+        ),
+        (
+            design_run("a\x00b"),
+            "request:run: has text that cannot be stored: a NUL character or a lone surrogate",
+        ),
+    ],
+    ids=[
+        "a start in the year 10000 UTC",
+        "an end in the year 0 UTC",
+        "an escaped lone surrogate",
+        "a NUL character",
+    ],
+)
+def test_a_run_the_ledger_could_not_store_is_a_problem(
+    costs: CostService, run: dict[str, Any], expected: str
+) -> None:
+    body = json.dumps(run)  # escapes the surrogate and NUL as \ud800 and \u0000
+    with pytest.raises(SpecError) as caught:
+        costs.record("payments", body, T0)
+    assert [str(p) for p in caught.value.problems] == [expected]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -213,3 +214,35 @@ def test_costs_default_to_this_utc_month(server: Server) -> None:
     body = get(server, COSTS).json()
     assert body["since"] == f"{now.tm_year:04}-{now.tm_mon:02}-01T00:00:00Z"
     assert [s["runs"] for s in body["services"]] == [1]
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        design_run(started_at="9999-12-31T23:59:59-14:00"),
+        design_run(started_at="0001-01-01T00:00:00+14:00"),
+        design_run("a\x00b"),
+        design_run("a\ud800"),
+        design_run(api_fees=[{"name": f"f{i}", "usd": "1000000000"} for i in range(10)]),
+    ],
+    ids=[
+        "a start in the year 10000 UTC",
+        "a start in the year 0 UTC",
+        "a NUL in the run id",
+        "an escaped lone surrogate",
+        "a run above what the ledger can sum",
+    ],
+)
+def test_input_the_ledger_could_not_store_or_list_is_a_422(server: Server, run: Any) -> None:
+    headers = {**server.auth("payments"), "Content-Type": "application/json"}
+    content = json.dumps(run)  # escapes a lone surrogate as \ud800, which httpx cannot encode
+    assert_problem(server.client.post(RUNS, content=content, headers=headers), 422)
+    assert get(server, RUNS).json()["runs"] == []
+
+
+def test_the_openapi_document_lists_the_cost_operations(server: Server) -> None:
+    paths = server.client.get("/openapi.json").json()["paths"]
+    prefix = "/api/v1/namespaces/{namespace}"
+    assert set(paths[f"{prefix}/runs"]) == {"get", "post"}
+    assert set(paths[f"{prefix}/runs/{{run_id}}"]) == {"get"}
+    assert set(paths[f"{prefix}/costs"]) == {"get"}

@@ -151,9 +151,16 @@ class CostService:
         for run, at in zip(run_file.runs, run_file.paths, strict=True):
             problems.extend(run_problems(run, self.table, file=FILE, at=at))
             problems.extend(_scope_problems(run, at, namespace, known))
-            problems.extend(_time_problems(run, at))
-            first = seen.setdefault(run.run_id, (at, run_document(run)))
-            if first[0] != at and first[1] != run_document(run):
+            timing = _time_problems(run, at)
+            problems.extend(timing)
+            if timing:  # its canonical form needs storable times
+                continue
+            doc = run_document(run)
+            if not _storable(doc):
+                message = "has text that cannot be stored: a NUL character or a lone surrogate"
+                problems.append(Problem(FILE, at or "run", message))
+            first = seen.setdefault(run.run_id, (at, doc))
+            if first[0] != at and first[1] != doc:
                 message = f"repeats the run id of {first[0] or 'the first run'} with other usage"
                 problems.append(Problem(FILE, _join(at, "run_id"), message))
         return problems
@@ -283,6 +290,23 @@ def _fill_namespace(data: Any, namespace: str) -> bool:
             run["namespace"] = namespace
             filled = True
     return filled
+
+
+def _storable(value: Any) -> bool:
+    """Every string in ``value`` is valid UTF-8 without NUL (PostgreSQL text refuses NUL)."""
+    if isinstance(value, str):
+        if value.isascii():
+            return "\x00" not in value
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return "\x00" not in value
+    if isinstance(value, dict):
+        return all(_storable(k) and _storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_storable(item) for item in value)
+    return True
 
 
 def _json_text(value: Any) -> str:
