@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -269,9 +270,12 @@ def test_the_check_allows_throttles_and_denies_by_the_budgets_spend(api: Api) ->
     assert deny["estimated_cost"] == "1"
     assert deny["budget"] == "ai"
     assert "it would pass the hard limit" in deny["reason"]
-    api.client.put(f"{BASE}/budgets/ai", json={"amount": "100"}, headers=api.auth())
     api.runtime.budget_monitor.tick(NOW)  # the evaluator's tick refreshes the guards
-    assert decide(400_000)["decision"] == "allow"
+    assert decide(400_000)["decision"] == "deny"
+    api.client.put(f"{BASE}/budgets/ai", json={"amount": "100"}, headers=api.auth())
+    assert decide(400_000)["decision"] == "allow"  # a changed budget is enforced at once
+    api.runtime.budget_monitor.record("payments", "checkout", Decimal(80), "USD")
+    assert decide(400_000)["decision"] == "throttle"  # 89.5 + 1 of 100: past 90 %
     unknown = api.client.post(
         f"{BASE}/cost/check",
         json={"service": "checkout", "model": "no-such-model", "input_tokens": 1,

@@ -348,6 +348,15 @@ class BudgetMonitor:
             self.alerts(ALERT_SOURCE, budget_alerts(reports, at), at)
         return reports
 
+    def changed(self, namespace: str) -> None:
+        """A budget of ``namespace`` was set or deleted: rebuild its guard at the next check."""
+        with self._lock:
+            self._fresh[namespace] = -self.max_age - 1
+
+    def record(self, namespace: str, service: str, amount: Decimal, currency: str) -> None:
+        """A run was recorded: count its cost in the guards until the next refresh."""
+        self.checks.record(namespace, service, amount, currency)
+
     def check(
         self,
         namespace: str,

@@ -90,6 +90,7 @@ def put_budget(
     """Store a budget; it is evaluated, alerts and guards calls from the next tick."""
     budget = _budget(namespace, name, body)
     rt.budgets.put_budget(budget, rt.clock.now_ms())
+    rt.budget_monitor.changed(namespace)
     return budget_json(budget, "stored")
 
 
@@ -117,6 +118,7 @@ def delete_budget(namespace: str, name: BudgetName, who: Writer, rt: RuntimeDep)
         in_spec = any(b.name == name for b, _ in gather_budgets(rt.budgets, rt.services(namespace)))
         hint = "; it is defined in a spec's costs.budget" if in_spec else ""
         raise NotFoundError(f"no stored budget {name!r} in namespace {namespace!r}{hint}")
+    rt.budget_monitor.changed(namespace)
     return Response(status_code=204)
 
 
