@@ -45,6 +45,11 @@ def wait_for(
         time.sleep(0.02)
 
 
+def settled(phase: str) -> Callable[[dict[str, Any]], bool]:
+    """In ``phase``, with every command carried out (the phase is saved before them)."""
+    return lambda r: r["phase"] == phase and not r["pending"]
+
+
 def start(server: Server, body: dict[str, Any] = START) -> dict[str, Any]:
     response = server.client.post(BASE, json=body, headers=server.auth("payments"))
     assert response.status_code == 201, response.text
@@ -67,7 +72,7 @@ def test_the_servers_coordinator_takes_a_rollout_started_through_the_api_to_100_
     half = wait_for(server, started["id"], lambda r: r["canary_weight"] == 50)
     assert half["weights"] == {"stable": 50, "canary": 50}
     assert half["phase"] == "Paused"
-    done = wait_for(server, started["id"], lambda r: r["phase"] == "Completed")
+    done = wait_for(server, started["id"], settled("Completed"))
     elapsed = time.monotonic() - began
     assert done["weights"] == {"stable": 0, "canary": 100}
     assert (done["pending"], done["active"], done["waiting_for_controller"]) == ([], False, False)
@@ -82,7 +87,7 @@ def test_the_servers_coordinator_takes_a_rollout_started_through_the_api_to_100_
 def test_a_manual_rollout_is_promoted_to_the_end_and_then_refuses_more(server: Server) -> None:
     apply(server, "cart", MANUAL)
     rollout_id = start(server)["id"]
-    paused = wait_for(server, rollout_id, lambda r: r["phase"] == "Paused")
+    paused = wait_for(server, rollout_id, settled("Paused"))
     assert paused["canary_weight"] == 10
     assert routed(server, "cart") == {"stable": 90, "canary": 10}
 
@@ -95,7 +100,7 @@ def test_a_manual_rollout_is_promoted_to_the_end_and_then_refuses_more(server: S
         f"{BASE}/{rollout_id}/promote", json={"full": True}, headers=server.auth("payments")
     )
     assert promoted.status_code == 200, promoted.text
-    wait_for(server, rollout_id, lambda r: r["phase"] == "Completed")
+    wait_for(server, rollout_id, settled("Completed"))
     assert routed(server, "cart") == {"stable": 0, "canary": 100}
     ended = server.client.post(f"{BASE}/{rollout_id}/promote", headers=server.auth("payments"))
     assert ended.status_code == 409
@@ -121,7 +126,7 @@ def test_an_abort_rolls_back_and_reaches_the_services_open_incident(server: Serv
     )
     server.runtime.incidents.save_incident(opened)
     rollout_id = start(server)["id"]
-    wait_for(server, rollout_id, lambda r: r["phase"] == "Paused")
+    wait_for(server, rollout_id, settled("Paused"))
     aborted = server.client.post(
         f"{BASE}/{rollout_id}/abort", json={"reason": "latency"}, headers=server.auth("payments")
     )
@@ -168,7 +173,7 @@ def test_another_namespace_sees_no_rollout_and_a_read_only_token_cannot_act(
     )
     assert cross.status_code == 404
     assert server.client.get(theirs.rsplit("/", 1)[0], headers=server.auth("search")).json() == []
-    assert wait_for(server, rollout_id, lambda r: r["phase"] == "Paused")["canary_weight"] == 10
+    assert wait_for(server, rollout_id, settled("Paused"))["canary_weight"] == 10
 
 
 @pytest.mark.parametrize(
@@ -220,6 +225,4 @@ def test_bad_promote_and_abort_bodies_are_problem_json(server: Server) -> None:
         assert response.json()["status"] == 422
     unauthenticated = httpx.Headers({"Authorization": "Bearer nope"})
     assert server.client.get(BASE, headers=unauthenticated).status_code == 401
-    assert wait_for(server, rollout_id, lambda r: r["phase"] == "Paused")["message"] == (
-        "paused until promoted"
-    )
+    assert wait_for(server, rollout_id, settled("Paused"))["message"] == ("paused until promoted")
