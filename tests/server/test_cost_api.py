@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import time
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.server.conftest import Server
+from opsplane.errors import SpecError
+from opsplane.ports import StoredSpec
+from opsplane.server.runtime import Runtime, ServerSettings
+from tests.server.conftest import Server, spec
 
 RUNS = "/api/v1/namespaces/payments/runs"
 COSTS = "/api/v1/namespaces/payments/costs"
@@ -246,3 +251,30 @@ def test_the_openapi_document_lists_the_cost_operations(server: Server) -> None:
     assert set(paths[f"{prefix}/runs"]) == {"get", "post"}
     assert set(paths[f"{prefix}/runs/{{run_id}}"]) == {"get"}
     assert set(paths[f"{prefix}/costs"]) == {"get"}
+
+
+def test_a_server_prices_with_the_map_it_was_given(tmp_path: Path) -> None:
+    prices = tmp_path / "prices.json"
+    model = '{"input_cost_per_token": 0.000001, "litellm_provider": "openai", "mode": "chat"}'
+    prices.write_text(f'{{"house-model": {model}}}', encoding="utf-8")
+    settings = ServerSettings(
+        db_url=f"sqlite:///{tmp_path / 'state.db'}",
+        metrics_dir=tmp_path / "metrics",
+        prices=str(prices),
+    )
+    runtime = Runtime(settings)
+    runtime.open()
+    try:
+        runtime.specs.put_spec(StoredSpec("payments", "checkout", spec("checkout", "payments"), 0))
+        runtime.catalog_changed()
+        run = {"run_id": "r", "service": "checkout", "actions": 0,
+               "llm": [{"model": "house-model", "input_tokens": 3}]}  # fmt: skip
+        (recorded,) = runtime.costs.record("payments", json.dumps(run), 0).runs
+        assert recorded.priced.breakdown.llm == Decimal("0.000003")
+        with pytest.raises(SpecError, match="unknown model 'gpt-4o-mini'"):
+            runtime.costs.record("payments", json.dumps(design_run()), 0)
+    finally:
+        runtime.stop()
+    missing = ServerSettings(settings.db_url, settings.metrics_dir, prices=str(tmp_path / "no"))
+    with pytest.raises(SpecError, match="no such file"):
+        Runtime(missing).open()

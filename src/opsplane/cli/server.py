@@ -63,6 +63,15 @@ def serve(
         str,
         typer.Option("--analysis-prometheus", help="Prometheus for `provider: prometheus`."),
     ] = "",
+    prices: Annotated[
+        str | None,
+        typer.Option(
+            "--prices",
+            help="LiteLLM price map for recorded runs: a file, or 'litellm' for the installed "
+            "package's copy (default: the copy packaged with opsplane).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the API, the console, the evaluator and the rollout coordinator until SIGTERM."""
     _server().serve(
@@ -75,6 +84,7 @@ def serve(
         external_url=external_url or f"http://{host}:{port}",
         metrics_dir=metrics_dir,
         otlp_endpoint=otlp_endpoint,
+        prices=prices,
         delivery={
             "router": router,
             "router_token_env": router_token_env,

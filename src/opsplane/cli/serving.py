@@ -31,6 +31,7 @@ def serve(
     external_url: str,
     metrics_dir: Path | None,
     otlp_endpoint: str = "",
+    prices: str | None = None,
     delivery: Mapping[str, Any] | None = None,
 ) -> None:
     """Open the runtime (migrations apply here), then serve until a signal.
@@ -44,6 +45,7 @@ def serve(
         alerting=alerting,
         interval_ms=interval_ms,
         external_url=external_url,
+        prices=prices,
         delivery=DeliverySettings(**(delivery or {})),
     )
     configure_logging()
