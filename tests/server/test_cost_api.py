@@ -10,11 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
+from opsplane.app.auth import create_token
 from opsplane.errors import SpecError
 from opsplane.ports import StoredSpec
+from opsplane.server.app import create_app
 from opsplane.server.runtime import Runtime, ServerSettings
-from tests.server.conftest import Server, spec
+from tests.server.conftest import Server, open_runtime, spec
 
 RUNS = "/api/v1/namespaces/payments/runs"
 COSTS = "/api/v1/namespaces/payments/costs"
@@ -278,3 +281,35 @@ def test_a_server_prices_with_the_map_it_was_given(tmp_path: Path) -> None:
     missing = ServerSettings(settings.db_url, settings.metrics_dir, prices=str(tmp_path / "no"))
     with pytest.raises(SpecError, match="no such file"):
         Runtime(missing).open()
+
+
+def test_a_recorded_run_counts_in_the_pre_call_check_before_the_next_tick(
+    tmp_path: Path,
+) -> None:
+    runtime = open_runtime(tmp_path)  # never started: no tick refreshes the guards
+    token = create_token(runtime.tokens, runtime.clock, "payments", read_only=False)
+    runtime.specs.put_spec(StoredSpec("payments", "checkout", spec("checkout", "payments"), 0))
+    runtime.catalog_changed()
+    headers = {"Authorization": f"Bearer {token}"}
+    call = {"service": "checkout", "model": "gpt-4o-mini", "input_tokens": 20_000,
+            "output_tokens": 1_000}  # fmt: skip  # 0.0036 USD
+    try:
+        with TestClient(create_app(runtime, start=False)) as client:
+            budget = {"service": "checkout", "amount": "0.02", "currency": "USD"}
+            put = client.put("/api/v1/namespaces/payments/budgets/ai", json=budget, headers=headers)
+            assert put.status_code in {200, 201}, put.text
+
+            def decision() -> str:
+                found = client.post(
+                    "/api/v1/namespaces/payments/cost/check", json=call, headers=headers
+                )
+                assert found.status_code == 200, found.text
+                verdict: str = found.json()["decision"]
+                return verdict
+
+            assert decision() == "allow"
+            run = design_run(started_at=None)  # 0.01696 of the 0.02: 0.00304 left
+            assert client.post(RUNS, json=run, headers=headers).status_code == 201
+            assert decision() != "allow"
+    finally:
+        runtime.stop()

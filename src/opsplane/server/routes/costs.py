@@ -54,6 +54,12 @@ async def record_runs(
         raise SpecError([Problem("request", "", "at most 16 MB per request")])
     now = rt.clock.now_ms()
     outcome = await run_in_threadpool(rt.costs.record, namespace, raw, now)
+    for result in outcome.runs:  # the pre-call guards count new spend before the next tick
+        if result.status == "created":
+            cost = result.priced.breakdown
+            rt.budget_monitor.record(
+                namespace, result.priced.run.service, cost.total, cost.currency
+            )
     response.status_code = 201 if outcome.created else 200
     return recording_json(outcome)
 
