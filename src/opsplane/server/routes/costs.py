@@ -21,15 +21,58 @@ from opsplane.errors import Problem, SpecError
 from opsplane.render.cost import VERSION, breakdown_document, runs_document
 from opsplane.render.status import rfc3339
 from opsplane.server.security import Reader, RuntimeDep, Writer
+from opsplane.spec.cost_run import RunIn
 from opsplane.types import Millis
 
 router = APIRouter(prefix="/api/v1/namespaces/{namespace}", tags=["costs"])
 MAX_RUNS_BYTES: Final = 16_000_000
+
+
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    """``node`` with its ``$ref``s replaced by their definitions, without regex patterns.
+
+    The patterns are pydantic's for decimal strings, with lookaheads that generators of test
+    input (schemathesis) cannot all handle; the server checks decimals itself anyway.
+    """
+    if isinstance(node, dict):
+        if "$ref" in node:
+            return _inline(defs[node["$ref"].rsplit("/", 1)[1]], defs)
+        skip = {"$defs", "pattern", "title", "description"}
+        return {k: _inline(v, defs) for k, v in node.items() if k not in skip}
+    if isinstance(node, list):
+        return [_inline(item, defs) for item in node]
+    return node
+
+
+def run_schema() -> dict[str, Any]:
+    """The JSON Schema of one run record as the API takes it (``namespace`` may be left out)."""
+    raw = RunIn.model_json_schema()
+    schema: dict[str, Any] = _inline(raw, raw.get("$defs", {}))
+    schema["required"] = [name for name in schema["required"] if name != "namespace"]
+    return schema
+
+
+_RUN = run_schema()
 RUNS_BODY: Final = {
     "requestBody": {
         "required": True,
         "description": 'One run record (docs/cost.md), a list of them, or {"runs": [...]}.',
-        "content": {"application/json": {"schema": {"type": "object"}}},
+        "content": {
+            "application/json": {
+                "schema": {
+                    "anyOf": [
+                        _RUN,
+                        {"type": "array", "items": _RUN},
+                        {
+                            "type": "object",
+                            "properties": {"runs": {"type": "array", "items": _RUN}},
+                            "required": ["runs"],
+                            "additionalProperties": False,
+                        },
+                    ]
+                }
+            }
+        },
     }
 }
 
