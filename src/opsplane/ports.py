@@ -8,7 +8,7 @@ and Alertmanager are :class:`Receiver` s. ``app/`` depends on these, never on an
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -350,14 +350,24 @@ class RolloutStore(Protocol):
         ...
 
 
+SameRun = Callable[[CostRecord, CostRecord], bool]
+"""Whether a stored run (first) and a run recorded again (second) are the same run."""
+
+
 class CostLedger(Protocol):
     """Priced runs, durable once acknowledged, and the spend they add up to."""
 
-    def record_costs(self, records: Sequence[CostRecord]) -> list[bool]:
+    def record_costs(
+        self, records: Sequence[CostRecord], *, same: SameRun | None = None
+    ) -> list[bool]:
         """Store a batch in one transaction; per record, whether it was new.
 
         A record whose ``(namespace, run_id)`` is stored already is left as it is (retries are
-        safe). Committed on return.
+        safe). With ``same``, each such record must be ``same(stored, record)``, checked in
+        the same transaction: otherwise nothing of the batch is stored. Committed on return.
+
+        Raises:
+            ConflictError: a stored run is not ``same`` as the record (its run id is named).
         """
         ...
 

@@ -9,14 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from opsplane.adapters.sql.costs import (
-    DAY_MS,
-    add_cost,
-    day_of,
-    first_of_each,
-    from_nano,
-    nano_of,
-)
 from opsplane.adapters.traffic.split import check_split
 from opsplane.domain.analysis import (
     AnalysisMetric,
@@ -25,7 +17,16 @@ from opsplane.domain.analysis import (
     measurement_from_result,
 )
 from opsplane.domain.cost.budget import Budget
-from opsplane.domain.cost.ledger import CostRecord, SpendRow
+from opsplane.domain.cost.ledger import (
+    DAY_MS,
+    CostRecord,
+    SpendRow,
+    add_cost,
+    day_of,
+    first_of_each,
+    from_nano,
+    nano_of,
+)
 from opsplane.domain.cost.model import Breakdown
 from opsplane.domain.evaluation import AlertStatus, AlertTransition, SLOStatus
 from opsplane.domain.incidents import Incident
@@ -35,7 +36,7 @@ from opsplane.domain.rollout import Rollout
 from opsplane.domain.routing.dispatch import LogEntry
 from opsplane.domain.routing.silences import Silence
 from opsplane.errors import ConflictError, DatasourceError
-from opsplane.ports import RatioRequest, Sample
+from opsplane.ports import RatioRequest, SameRun, Sample
 from opsplane.types import Millis
 
 
@@ -391,9 +392,23 @@ class InMemoryCostLedger:
 
     by_key: dict[tuple[str, str], CostRecord] = field(default_factory=dict)
 
-    def record_costs(self, records: Sequence[CostRecord]) -> list[bool]:
-        """Keep the records not stored yet; per record, whether it was new."""
+    def record_costs(
+        self, records: Sequence[CostRecord], *, same: SameRun | None = None
+    ) -> list[bool]:
+        """Keep the records not stored yet; per record, whether it was new.
+
+        Raises:
+            ConflictError: a stored run is not ``same`` as the record; nothing was stored.
+        """
         first = first_of_each(records)
+        if same is not None:
+            clashes = [
+                key[1]
+                for key, r in first.items()
+                if key in self.by_key and not same(self.by_key[key], r)
+            ]
+            if clashes:
+                raise ConflictError(f"runs recorded already with other usage: {', '.join(clashes)}")
         new = {key for key in first if key not in self.by_key}
         for key in new:
             self.by_key[key] = first[key]

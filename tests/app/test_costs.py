@@ -272,3 +272,36 @@ def test_a_run_the_ledger_could_not_store_is_a_problem(
     with pytest.raises(SpecError) as caught:
         costs.record("payments", body, T0)
     assert [str(p) for p in caught.value.problems] == [expected]
+
+
+class RacedLedger(InMemoryCostLedger):
+    """A ledger where another request records its runs between our check and our insert."""
+
+    def __init__(self, racer: list[Any]) -> None:
+        super().__init__()
+        self.racer = racer
+
+    def records_by_id(self, namespace: str, run_ids: Any) -> Any:
+        found = super().records_by_id(namespace, run_ids)
+        if self.racer:  # the check saw nothing; now the other request commits
+            racer, self.racer = self.racer, []
+            super().record_costs(racer)
+        return found
+
+
+def test_a_run_changed_by_a_concurrent_request_is_a_conflict_that_stores_nothing(
+    table: PriceTable,
+) -> None:
+    first = CostService(InMemoryCostLedger(), table, lambda ns: CATALOG.get(ns, set()))
+    first.record("payments", json.dumps(design_run("r-1", actions=5)), T0)
+    ledger = RacedLedger([first.run("payments", "r-1")])
+    costs = CostService(ledger, table, lambda ns: CATALOG.get(ns, set()))
+
+    body = {"runs": [design_run("r-2"), design_run("r-1")]}
+    with pytest.raises(ConflictError, match=r"runs\[1\]\.run_id: run 'r-1'"):
+        costs.record("payments", json.dumps(body), T0)
+
+    assert ledger.cost_record("payments", "r-2") is None
+    kept = ledger.cost_record("payments", "r-1")
+    assert kept is not None
+    assert kept.metadata["run"]["actions"] == 5

@@ -175,11 +175,15 @@ class CostService:
             if p.run.run_id not in stored:
                 pending.setdefault(p.run.run_id, _record(namespace, p, received_at, self.table))
         records = list(pending.values())
-        new = self.ledger.record_costs(records)
+        try:
+            new = self.ledger.record_costs(records, same=_same_run)
+        except ConflictError:  # a concurrent request recorded other usage first: name it
+            stored |= self.ledger.records_by_id(namespace, pending)
+            _check_unchanged(priced, run_file.paths, stored)
+            raise
         lost = {r.run_id for r, is_new in zip(records, new, strict=True) if not is_new}
-        if lost:  # stored by a concurrent request between the check and the insert
+        if lost:  # the same runs, recorded by a concurrent request since the check
             stored |= self.ledger.records_by_id(namespace, lost)
-            _check_unchanged(priced, run_file.paths, stored, raced=True)
         costs = {run_id: record.breakdown for run_id, record in stored.items()}
         results: list[Recorded] = []
         for p in priced:
@@ -364,8 +368,6 @@ def _check_unchanged(
     priced: Sequence[PricedRun],
     paths: Sequence[str],
     stored: dict[str, CostRecord],
-    *,
-    raced: bool = False,
 ) -> None:
     """Raise :class:`ConflictError` for runs stored already with other usage."""
     clashes = [
@@ -376,9 +378,12 @@ def _check_unchanged(
         and stored[p.run.run_id].metadata.get("run") != run_document(p.run)
     ]
     if clashes:
-        if raced:
-            clashes.append("a concurrent request recorded these first; the others are stored")
         raise ConflictError("\n".join(clashes))
+
+
+def _same_run(stored: CostRecord, record: CostRecord) -> bool:
+    """Whether a run recorded again has the usage it was first recorded with."""
+    return stored.metadata.get("run") == record.metadata.get("run")
 
 
 def _record(

@@ -13,9 +13,10 @@ from decimal import Decimal
 
 import pytest
 
-from opsplane.adapters.sql.costs import SqlCostLedger, from_nano, nano_of
-from opsplane.domain.cost.ledger import CostRecord
+from opsplane.adapters.sql.costs import SqlCostLedger
+from opsplane.domain.cost.ledger import CostRecord, from_nano, nano_of
 from opsplane.domain.cost.model import Breakdown, Line
+from opsplane.errors import ConflictError
 from opsplane.ports import CostLedger
 from opsplane.testing import InMemoryCostLedger
 from tests.adapters.sql.conftest import fresh_postgres_schema, postgres_base_url
@@ -101,6 +102,23 @@ def test_recording_a_run_again_is_a_no_op_that_reports_it_was_not_new(
     third = ledger.cost_record("payments", "r-3")
     assert third is not None
     assert third.breakdown.llm == Decimal("0.00228")
+
+
+def same_total(stored: CostRecord, again: CostRecord) -> bool:
+    """Runs are the same when their totals are (what the test varies)."""
+    return stored.total == again.total
+
+
+def test_with_same_a_changed_run_stores_nothing_of_its_batch(ledger: CostLedger) -> None:
+    assert ledger.record_costs([record("r-1")]) == [True]
+    with pytest.raises(ConflictError, match="r-1"):
+        ledger.record_costs([record("r-2"), record("r-1", llm="9")], same=same_total)
+    assert ledger.cost_record("payments", "r-2") is None
+    kept = ledger.cost_record("payments", "r-1")
+    assert kept is not None
+    assert kept.total == Decimal("0.01696")
+    # the same run again is not a conflict: the batch is stored, the repeat reported as old
+    assert ledger.record_costs([record("r-2"), record("r-1")], same=same_total) == [True, False]
 
 
 def test_the_same_run_id_in_two_namespaces_is_two_runs(ledger: CostLedger) -> None:

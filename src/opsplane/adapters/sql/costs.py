@@ -16,9 +16,8 @@ correctly which of the two stored it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, Context, Decimal
+from collections.abc import Collection, Mapping, Sequence
+from decimal import Decimal
 from typing import Any, Final
 
 from sqlalchemy import Connection, Table, func, select
@@ -27,33 +26,26 @@ from sqlalchemy.dialects import postgresql, sqlite
 from opsplane.adapters.sql.engine import read_transaction, write_transaction
 from opsplane.adapters.sql.repository import SqlRepository
 from opsplane.adapters.sql.schema import cost_run as cost_table
-from opsplane.domain.cost.ledger import CostRecord, SpendRow
+from opsplane.domain.cost.ledger import (
+    DAY_MS,
+    CostRecord,
+    SpendRow,
+    add_cost,
+    day_of,
+    first_of_each,
+    from_nano,
+    nano_of,
+)
 from opsplane.domain.cost.model import COMPONENTS, Breakdown, Component, Line
 from opsplane.domain.cost.money import money_text
+from opsplane.errors import ConflictError
+from opsplane.ports import SameRun
 from opsplane.types import Millis
 
-DAY_MS: Final = 86_400_000
-NANO_PLACES: Final = 9
 MAX_NANO: Final = 2**63 - 1
 """``total_nano`` is a ``BIGINT``: a run may cost at most about 9.2 billion currency units."""
 _CHUNK: Final = 500
 """Run ids per ``IN (...)`` query: well under SQLite's limit of bound parameters."""
-_NANO = Context(prec=60, rounding=ROUND_HALF_EVEN)
-
-
-def nano_of(amount: Decimal) -> int:
-    """``amount`` in billionths of the unit, rounded half-even (``0.0000000015`` -> 2)."""
-    return int(_NANO.to_integral_value(_NANO.scaleb(amount, NANO_PLACES)))
-
-
-def from_nano(nanos: int) -> Decimal:
-    """The exact amount of ``nanos`` billionths (``1500`` -> ``0.0000015``)."""
-    return _NANO.scaleb(Decimal(nanos), -NANO_PLACES)
-
-
-def day_of(at: Millis) -> datetime:
-    """The UTC midnight of the day that contains ``at`` (epoch ms, at or after 1970)."""
-    return datetime.fromtimestamp((at // DAY_MS) * DAY_MS / 1000, tz=UTC)
 
 
 def breakdown_to_json(breakdown: Breakdown) -> dict[str, Any]:
@@ -127,37 +119,29 @@ def record_from_row(row: Mapping[Any, Any]) -> CostRecord:
     )
 
 
-def first_of_each(records: Iterable[CostRecord]) -> dict[tuple[str, str], CostRecord]:
-    """The first record of every ``(namespace, run_id)``, in order (a batch may repeat one)."""
-    found: dict[tuple[str, str], CostRecord] = {}
-    for record in records:
-        found.setdefault((record.namespace, record.run_id), record)
-    return found
-
-
-def add_cost(
-    sums: dict[tuple[str, str], tuple[Breakdown, int]], service: str, cost: Breakdown
-) -> None:
-    """Add one run's ``cost`` (lines dropped) to ``service``'s sum in its currency."""
-    key = (service, cost.currency)
-    total, runs = sums.get(key, (Breakdown(cost.currency), 0))
-    amounts = [cost.component(c) for c in COMPONENTS]
-    sums[key] = (total + Breakdown.of(cost.currency, amounts), runs + 1)
-
-
 class SqlCostLedger(SqlRepository):
     """Priced runs in a SQL database."""
 
-    def record_costs(self, records: Sequence[CostRecord]) -> list[bool]:
+    def record_costs(
+        self, records: Sequence[CostRecord], *, same: SameRun | None = None
+    ) -> list[bool]:
         """Store a batch in one transaction; per record, whether it was new.
 
         A record whose ``(namespace, run_id)`` is stored already, or came earlier in the same
-        batch, is left as it is. Committed on return.
+        batch, is left as it is. With ``same``, the stored runs are compared in the insert's
+        transaction, so a concurrent writer cannot slip a different run in between the check
+        and the insert. Committed on return.
+
+        Raises:
+            ConflictError: a stored run is not ``same`` as the record; nothing was stored.
         """
         first = first_of_each(records)
         rows = [record_row(r) for r in first.values()]
         with write_transaction(self._engine) as connection:
             inserted = _insert_new(connection, cost_table, rows)
+            if same is not None:
+                existing = [r for key, r in first.items() if key not in inserted]
+                _check_same(connection, existing, same)  # raising rolls the batch back
         return [
             first[(r.namespace, r.run_id)] is r and (r.namespace, r.run_id) in inserted
             for r in records
@@ -196,16 +180,8 @@ class SqlCostLedger(SqlRepository):
 
     def records_by_id(self, namespace: str, run_ids: Collection[str]) -> dict[str, CostRecord]:
         """The stored records of ``run_ids`` in ``namespace`` (absent ones are left out)."""
-        t = cost_table
-        wanted = sorted(set(run_ids))
-        found: dict[str, CostRecord] = {}
         with read_transaction(self._engine) as connection:
-            for start in range(0, len(wanted), _CHUNK):
-                chunk = wanted[start : start + _CHUNK]
-                query = select(t).where(t.c.namespace == namespace, t.c.run_id.in_(chunk))
-                for row in connection.execute(query).mappings():
-                    found[row["run_id"]] = record_from_row(row)
-        return found
+            return _records_by_id(connection, namespace, run_ids)
 
     def service_costs(
         self, namespace: str, since: Millis, until: Millis
@@ -257,6 +233,36 @@ class SqlCostLedger(SqlRepository):
             )
             for row in rows
         ]
+
+
+def _records_by_id(
+    connection: Connection, namespace: str, run_ids: Collection[str]
+) -> dict[str, CostRecord]:
+    t = cost_table
+    wanted = sorted(set(run_ids))
+    found: dict[str, CostRecord] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        query = select(t).where(t.c.namespace == namespace, t.c.run_id.in_(chunk))
+        for row in connection.execute(query).mappings():
+            found[row["run_id"]] = record_from_row(row)
+    return found
+
+
+def _check_same(connection: Connection, records: Sequence[CostRecord], same: SameRun) -> None:
+    """Raise :class:`ConflictError` naming the runs stored with other content."""
+    by_namespace: dict[str, list[CostRecord]] = {}
+    for record in records:
+        by_namespace.setdefault(record.namespace, []).append(record)
+    clashes = [
+        record.run_id
+        for namespace, group in by_namespace.items()
+        for stored in [_records_by_id(connection, namespace, [r.run_id for r in group])]
+        for record in group
+        if record.run_id in stored and not same(stored[record.run_id], record)
+    ]
+    if clashes:
+        raise ConflictError(f"runs recorded already with other usage: {', '.join(clashes)}")
 
 
 def _insert_new(

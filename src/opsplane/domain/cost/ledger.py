@@ -8,12 +8,13 @@ retry a batch. :class:`SpendRow` is the ledger's aggregate that budgets and fore
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
-from typing import Any
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_EVEN, Context, Decimal
+from typing import Any, Final
 
-from opsplane.domain.cost.model import Breakdown
+from opsplane.domain.cost.model import COMPONENTS, Breakdown
 from opsplane.types import Millis
 
 
@@ -60,3 +61,41 @@ class SpendRow:
     currency: str
     amount: Decimal
     runs: int
+
+
+DAY_MS: Final = 86_400_000
+NANO_PLACES: Final = 9
+_NANO = Context(prec=60, rounding=ROUND_HALF_EVEN)
+
+
+def nano_of(amount: Decimal) -> int:
+    """``amount`` in billionths of the unit, rounded half-even (``0.0000000015`` -> 2)."""
+    return int(_NANO.to_integral_value(_NANO.scaleb(amount, NANO_PLACES)))
+
+
+def from_nano(nanos: int) -> Decimal:
+    """The exact amount of ``nanos`` billionths (``1500`` -> ``0.0000015``)."""
+    return _NANO.scaleb(Decimal(nanos), -NANO_PLACES)
+
+
+def day_of(at: Millis) -> datetime:
+    """The UTC midnight of the day that contains ``at`` (epoch ms, at or after 1970)."""
+    return datetime.fromtimestamp((at // DAY_MS) * DAY_MS / 1000, tz=UTC)
+
+
+def first_of_each(records: Iterable[CostRecord]) -> dict[tuple[str, str], CostRecord]:
+    """The first record of every ``(namespace, run_id)``, in order (a batch may repeat one)."""
+    found: dict[tuple[str, str], CostRecord] = {}
+    for record in records:
+        found.setdefault((record.namespace, record.run_id), record)
+    return found
+
+
+def add_cost(
+    sums: dict[tuple[str, str], tuple[Breakdown, int]], service: str, cost: Breakdown
+) -> None:
+    """Add one run's ``cost`` (lines dropped) to ``service``'s sum in its currency."""
+    key = (service, cost.currency)
+    total, runs = sums.get(key, (Breakdown(cost.currency), 0))
+    amounts = [cost.component(c) for c in COMPONENTS]
+    sums[key] = (total + Breakdown.of(cost.currency, amounts), runs + 1)
