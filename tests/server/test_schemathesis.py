@@ -36,6 +36,14 @@ SILENCE = {
     "comment": "schemathesis",
 }
 EVENT = {"service": "checkout", "slo": "availability", "good": 1, "total": 1}
+DELIVERY = "delivery: {strategy: canary, steps: [50, 100], pause: manual}\n"
+RUN = {
+    "run_id": "r-1",
+    "service": "checkout",
+    "actions": 1200,
+    "llm": [{"model": "gpt-4o-mini", "input_tokens": 12000, "output_tokens": 800}],
+}
+BUDGET = {"amount": "500", "currency": "USD"}
 # OpenMetrics is text: send generated bodies as they are, like text/plain.
 schemathesis.serializer.alias("application/openmetrics-text", "text/plain")
 
@@ -87,6 +95,28 @@ def _targets(server: Server) -> dict[str, list[str]]:
         headers=server.auth("payments"),
     )
     assert silence.status_code == 201, silence.text
+    web = server.client.post(
+        "/api/v1/namespaces/payments/services",
+        content=spec("web", "payments") + DELIVERY,
+        headers={**server.auth("payments"), "Content-Type": "application/yaml"},
+    )
+    assert web.status_code == 201, web.text
+    rollout = server.client.post(
+        "/api/v1/namespaces/payments/rollouts",
+        json={"service": "web", "version": "v2", "stable_version": "v1"},
+        headers=server.auth("payments"),
+    )
+    assert rollout.status_code == 201, rollout.text
+    run = server.client.post(
+        "/api/v1/namespaces/payments/runs", json=RUN, headers=server.auth("payments")
+    )
+    assert run.status_code in (200, 201), run.text
+    budget = server.client.put(
+        "/api/v1/namespaces/payments/budgets/monthly",
+        json=BUDGET,
+        headers=server.auth("payments"),
+    )
+    assert budget.status_code in (200, 201), budget.text
     incident_ids = []
     for namespace in ("payments", "search"):
         incident, _ = open_or_join(
@@ -108,6 +138,10 @@ def _targets(server: Server) -> dict[str, list[str]]:
         "slo_ids": ["checkout-availability", "query-availability"],
         "silences": [silence.json()["id"]],
         "incidents": incident_ids,
+        "rollouts": [rollout.json()["id"]],
+        "runs": [RUN["run_id"]],
+        "budgets": ["monthly"],
+        "models": ["gpt-4o-mini"],
     }
 
 
@@ -129,6 +163,9 @@ def _config(targets: dict[str, list[str]]) -> schemathesis.Config:
                 "path.slo_id": {"dictionary": "slo_ids", "probability": often},
                 "path.silence_id": {"dictionary": "silences", "probability": often},
                 "path.incident_id": {"dictionary": "incidents", "probability": often},
+                "path.rollout_id": {"dictionary": "rollouts", "probability": often},
+                "path.run_id": {"dictionary": "runs", "probability": often},
+                "body.model": {"dictionary": "models", "probability": often},
                 "body.service": {"dictionary": "services", "probability": often},
                 "body.events[*].service": {"dictionary": "services", "probability": often},
                 "body.events[*].slo": {"dictionary": "slos", "probability": often},
@@ -139,7 +176,13 @@ def _config(targets: dict[str, list[str]]) -> schemathesis.Config:
                     "parameters": {
                         "path.name": {"dictionary": "spare", "probability": often},
                     },
-                }
+                },
+                {
+                    "include-path-regex": "/budgets/",
+                    "parameters": {
+                        "path.name": {"dictionary": "budgets", "probability": often},
+                    },
+                },
             ],
         }
     )
