@@ -57,6 +57,22 @@ def test_the_demo_serves_live_slos_and_pages_then_stops_on_ctrl_c() -> None:
         assert checkout["windows"]["1h"]["burn_rate"] > 14.4  # the page condition holds
         assert 0 < checkout["budget_remaining"] < 1
         assert elapsed < READY_WITHIN_S
+
+        api = f"http://127.0.0.1:{port}/api/v1/namespaces/demo"
+        (rollout,) = httpx.get(f"{api}/rollouts", headers=headers).json()
+        assert (rollout["service"], rollout["version"]) == ("search", "v1.8.0")
+        costs = {
+            c["service"]: c for c in httpx.get(f"{api}/costs", headers=headers).json()["services"]
+        }
+        assert sorted(costs) == ["catalog", "checkout", "search"]
+        budgets = httpx.get(f"{api}/budgets", headers=headers).json()["budgets"]
+        assert [b["name"] for b in budgets] == ["search-monthly"]
+        while time.monotonic() - started < 2 * READY_WITHIN_S:  # the next tick alerts on it
+            line = process.stdout.readline()
+            lines.append(line)
+            if line.startswith("PAGE [FIRING] CostBudgetThreshold: threshold 0.8"):
+                break
+        assert "PAGE [FIRING] CostBudgetThreshold: threshold 0.8" in "".join(lines)
     finally:
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=30)

@@ -10,7 +10,12 @@ What happens, in order (about 5 s on a laptop):
    ago (3 % errors against a 99.9 % objective): its page alert fires on the first evaluation.
 3. A deployment of ``checkout`` is recorded just before the degradation (the incident will
    correlate it), and traffic continues live every second.
-4. The page is routed to a local log receiver (a webhook on 127.0.0.1 that prints it), and
+4. This month's workflow runs are priced and recorded through the cost API (``search`` calls a
+   large model), and ``search`` gets a budget it has used 85 % of, so a budget alert follows
+   the page; the Costs page and ``GET /budgets`` show spend, forecast and crossing date.
+5. A canary rollout of ``search`` starts (10 -> 50 -> 100 %, each step gated on its
+   availability SLO); with the default ``state`` router the wanted weights are only recorded.
+6. Alerts are routed to a local log receiver (a webhook on 127.0.0.1 that prints them), and
    the console URL with a login token is printed. Ctrl-C stops everything cleanly.
 """
 
@@ -22,6 +27,8 @@ import signal
 import tempfile
 import threading
 import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -73,7 +80,32 @@ slos:
       name: {alert}Availability
       page: {{severity: P1}}
       ticket: {{severity: P3}}
-"""
+{extra}"""
+EXTRA = {
+    "search": "delivery:\n"
+    "  strategy: canary\n"
+    "  steps: [10, 50, 100]\n"
+    "  analysis: {metrics: [availability], interval: 10s, count: 3}\n",
+}
+RUNS_PER_DAY = 12
+USAGE = {  # name: the usage of one of its workflow runs
+    "checkout": {
+        "actions": 900,
+        "compute": [{"capability": "cpu", "seconds": 40, "rate_per_second": "0.000016"}],
+        "llm": [{"model": "gpt-4o-mini", "input_tokens": 8_000, "output_tokens": 600}],
+    },
+    "search": {
+        "actions": 1_500,
+        "compute": [{"capability": "cpu", "seconds": 90, "rate_per_second": "0.000016"}],
+        "llm": [{"model": "gpt-4o", "input_tokens": 30_000, "output_tokens": 2_000}],
+        "api_fees": [{"name": "web-search", "usd": "0.005"}],
+    },
+    "catalog": {
+        "actions": 300,
+        "compute": [{"capability": "cpu", "seconds": 20, "rate_per_second": "0.000016"}],
+    },
+}
+BUDGET_USED = Decimal("0.85")
 
 
 def demo(port: int = 8080, host: str = "127.0.0.1") -> None:
@@ -90,7 +122,11 @@ def _run(tmp: Path, host: str, port: int) -> None:
     for name in SERVICES:
         sli = events_sli(NAMESPACE, name, "availability")
         text = SPEC.format(
-            name=name, alert=name.capitalize(), error=sli.error_query, total=sli.total_query
+            name=name,
+            alert=name.capitalize(),
+            error=sli.error_query,
+            total=sli.total_query,
+            extra=EXTRA.get(name, ""),
         )
         (specs / f"{name}.yaml").write_text(text, encoding="utf-8")
     routing = tmp / "routing.yaml"
@@ -118,9 +154,14 @@ def _run(tmp: Path, host: str, port: int) -> None:
         _wait_ready(base)
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as api:
             _backfill(api)
+            _record_costs(api)
+            _start_rollout(api)
             typer.echo(f"opsplane demo: console at {base}/ui/login?token={token}")
             typer.echo(f"API token for namespace {NAMESPACE!r}: {token}")
-            typer.echo("checkout is burning its error budget; pages print below. Ctrl-C stops.")
+            typer.echo(
+                "checkout is burning its error budget and search has used 85 % of its cost "
+                "budget; alerts print below. Ctrl-C stops."
+            )
             _traffic(api, stop)
     except KeyboardInterrupt:
         pass
@@ -178,6 +219,40 @@ def _backfill(api: httpx.Client) -> None:
     api.post(f"/api/v1/namespaces/{NAMESPACE}/deployments", json=deploy).raise_for_status()
 
 
+def _record_costs(api: httpx.Client) -> None:
+    """This month's runs of every service, then a budget ``search`` has used 85 % of."""
+    now = time.time_ns() // 1_000_000
+    today = datetime.fromtimestamp(now / 1000, tz=UTC)
+    first = today.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    runs = []
+    for day in range(today.day):
+        for i in range(RUNS_PER_DAY):
+            at = first + timedelta(days=day, hours=i * 24 / RUNS_PER_DAY)
+            if at >= today:
+                break
+            for name, usage in USAGE.items():
+                run_id = f"{name}-{at:%Y%m%dT%H%M}"
+                runs.append(
+                    {"run_id": run_id, "service": name, **usage, "started_at": at.isoformat()}
+                )
+    spent = Decimal(0)
+    if runs:
+        answer = api.post(f"/api/v1/namespaces/{NAMESPACE}/runs", json={"runs": runs})
+        answer.raise_for_status()
+        costs = answer.json()["runs"]
+        spent = sum((Decimal(r["total"]) for r in costs if r["service"] == "search"), Decimal(0))
+    amount = max(spent / BUDGET_USED, Decimal(1)).quantize(Decimal("0.01"))
+    budget = {"service": "search", "amount": str(amount)}
+    api.put(
+        f"/api/v1/namespaces/{NAMESPACE}/budgets/search-monthly", json=budget
+    ).raise_for_status()
+
+
+def _start_rollout(api: httpx.Client) -> None:
+    rollout = {"service": "search", "version": "v1.8.0", "stable_version": "v1.7.2"}
+    api.post(f"/api/v1/namespaces/{NAMESPACE}/rollouts", json=rollout).raise_for_status()
+
+
 def _traffic(api: httpx.Client, stop: threading.Event) -> None:
     rng = random.Random(11)  # noqa: S311  # simulated traffic
     while not stop.wait(1.0):
@@ -190,6 +265,12 @@ def _traffic(api: httpx.Client, stop: threading.Event) -> None:
         api.post(f"/api/v1/namespaces/{NAMESPACE}/events", json={"events": events})
 
 
+def _tier(labels: dict[str, str]) -> str:
+    """``page (P1)`` for an SLO alert, ``threshold 0.8 (P3)`` for a budget alert."""
+    kind = labels.get("sloth_severity") or f"threshold {labels.get('threshold')}"
+    return f"{kind} ({labels.get('severity')})"
+
+
 class _LogReceiver:
     """A local webhook that prints every page it receives: the demo's on-call."""
 
@@ -198,11 +279,9 @@ class _LogReceiver:
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 alerts = body.get("alerts", [])
-                tiers = ", ".join(
-                    f"{a['labels'].get('sloth_severity')} ({a['labels'].get('severity')})"
-                    for a in alerts
-                )
-                summary = alerts[0]["annotations"].get("remediation", "") if alerts else ""
+                tiers = ", ".join(_tier(a["labels"]) for a in alerts)
+                notes = alerts[0]["annotations"] if alerts else {}
+                summary = notes.get("remediation") or notes.get("summary", "")
                 typer.echo(
                     f"PAGE [{body['status'].upper()}] {body['groupLabels'].get('alertname')}: "
                     f"{tiers}\n{summary}\n"
