@@ -40,7 +40,14 @@ class Api:
     def auth(self, who: str = "payments") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
-    def record(self, day: date, llm: list[dict[str, Any]], *, actions: int = 0) -> None:
+    def record(
+        self,
+        day: date,
+        llm: list[dict[str, Any]],
+        *,
+        actions: int = 0,
+        compute: list[dict[str, Any]] | None = None,
+    ) -> None:
         """One run of ``checkout`` at noon of ``day``."""
         self.runs += 1
         run = {
@@ -49,6 +56,7 @@ class Api:
             "namespace": "payments",
             "actions": actions,
             "llm": llm,
+            "compute": compute or [],
             "started_at": f"{day.isoformat()}T12:00:00Z",
         }
         self.runtime.costs.record("payments", json.dumps(run), NOW)
@@ -246,6 +254,36 @@ def test_recommendations_name_a_cheaper_model_and_a_cost_jump_after_a_deployment
         "llm",
     )
     assert (jump["detail"]["runs_before"], jump["detail"]["runs_after"]) == ("7", "5")
+
+
+def test_recommendations_find_idle_and_oversized_compute_from_reported_utilisation(
+    api: Api,
+) -> None:
+    for day in range(1, 21):  # 20 days, one run a day
+        compute = [
+            {"capability": "gpu", "seconds": 3600, "rate_per_second": "0.001",
+             "utilisation": "0.01", "peak_utilisation": "0.03"},  # idle: all of it saved
+            {"capability": "cpu", "seconds": 1000, "rate_per_second": "0.0001",
+             "utilisation": "0.1", "peak_utilisation": "0.15" if day != 9 else "0.19"},
+            {"capability": "build", "seconds": 100, "rate_per_second": "0.01"},  # no utilisation
+        ]  # fmt: skip
+        api.record(date(2026, 3, day), [], compute=compute)
+    response = api.client.get(f"{BASE}/cost/recommendations", headers=api.auth("payments-ro"))
+    found = {r["kind"]: r for r in response.json()["recommendations"]}
+    assert set(found) == {"idle-compute", "oversized-compute"}
+    # 20 runs over the 19 days from the first run to NOW, scaled to a month
+    span = Decimal(NOW - int(datetime(2026, 3, 1, 12, tzinfo=UTC).timestamp()) * 1000) / 86_400_000
+    gpu_month = Decimal("3.6") * 20 * Decimal("30.4375") / span
+    idle = found["idle-compute"]
+    assert idle["detail"]["capability"] == "gpu"
+    assert Decimal(idle["monthly_savings"]) == pytest.approx(gpu_month, rel=Decimal("1e-6"))
+    oversized = found["oversized-compute"]
+    # peak 19 %: halving twice keeps it at 76 % (under 80 %), so 3/4 of the cost is saved
+    assert oversized["detail"] == {"capability": "cpu", "size_factor": "0.25"}
+    cpu_month = gpu_month / 36  # 0.1 instead of 3.6 per run
+    assert Decimal(oversized["monthly_savings"]) == pytest.approx(
+        cpu_month * Decimal("0.75"), rel=Decimal("1e-6")
+    )
 
 
 # --- the pre-call check --------------------------------------------------------------------

@@ -110,6 +110,20 @@ INVALID = [
         "RUN.json:started_at: needs a time zone (e.g. 2026-01-01T00:00:00Z)",
     ),
     (
+        "utilisation is a fraction",
+        {"compute": [{"capability": "cpu", "seconds": 1, "utilisation": 35}]},
+        "RUN.json:compute[0].utilisation: must be a fraction from 0 to 1 (0.35 is 35 %), not 35",
+    ),
+    (
+        "the peak is at least the mean",
+        {
+            "compute": [
+                {"capability": "cpu", "seconds": 1, "utilisation": "0.5", "peak_utilisation": "0.4"}
+            ]
+        },
+        "RUN.json:compute[0].peak_utilisation: is below the mean utilisation (0.5)",
+    ),
+    (
         "an llm entry needs a model",
         {"llm": [{"input_tokens": 1}]},
         "RUN.json:llm[0].model: is required",

@@ -3,9 +3,9 @@
 - :func:`spend_forecast`: the month-end spend of a namespace (or one service) from its daily
   spend in the ledger, with the crossing date of every monthly budget that covers it.
 - :func:`recommendations`: a cheaper capable model for each service's token profile (the LLM
-  lines of its runs over the last ``days``), and cost jumps after the deployments in the
-  :class:`~opsplane.ports.DeploymentLog`. Compute rightsizing needs utilisation, which runs do
-  not record, so it is not offered here.
+  lines of its runs over the last ``days``), idle or oversized compute (from the utilisation
+  that runs report on their ``compute`` entries), and cost jumps after the deployments in the
+  :class:`~opsplane.ports.DeploymentLog`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,14 @@ from opsplane.domain.cost.forecast import HISTORY_DAYS, Forecast, forecast_month
 from opsplane.domain.cost.ledger import CostRecord
 from opsplane.domain.cost.money import EXACT, ZERO
 from opsplane.domain.cost.prices import PriceTable
-from opsplane.domain.cost.recommend import Recommendation, TokenProfile, cheaper_models
+from opsplane.domain.cost.recommend import (
+    ComputeUtilisation,
+    Recommendation,
+    TokenProfile,
+    cheaper_models,
+    compute_rightsizing,
+    monthly,
+)
 from opsplane.ports import CostLedger, DeploymentLog
 from opsplane.types import Millis
 
@@ -104,6 +111,7 @@ def recommendations(
         return []
     span = Decimal(max(now - min(r.at for r in records), 86_400_000)) / Decimal(86_400_000)
     found = cheaper_models(token_profiles(records, span), table, today=utc_day(now))
+    found += compute_rightsizing(compute_utilisations(records, span))
     services = {r.service for r in records}
     deployed = [
         jumps.Deployment(d.service, _datetime(d.started_at), d.version)
@@ -157,6 +165,47 @@ def token_profiles(records: Sequence[CostRecord], days: Decimal) -> list[TokenPr
             max_output_per_call=t["max_out"],
         )
         for (service, model), t in sorted(totals.items())
+    ]
+
+
+def compute_utilisations(records: Sequence[CostRecord], days: Decimal) -> list[ComputeUtilisation]:
+    """How busy each service's compute capabilities were, from runs that report it.
+
+    Only ``compute`` entries with ``utilisation`` or ``peak_utilisation`` count; their priced
+    lines (SKU ``compute/<capability>``, in entry order) give the cost, scaled to a month over
+    ``days``. The peak is the highest any run reported (rightsizing must keep every run under
+    its target); the mean is weighted by seconds. A missing mean or peak stands for the other.
+    """
+    sums: dict[tuple[str, str], list[Decimal]] = {}  # cost, peak, busy seconds, seconds
+    for record in records:
+        lines = [line for line in record.breakdown.lines if line.component == "compute"]
+        entries = record.metadata.get("run", {}).get("compute", [])
+        entries = [e for e in entries if Decimal(e["seconds"])]  # 0 s gives no line
+        if len(lines) != len(entries):
+            continue  # not a record of this recorder: nothing to pair its lines with
+        for entry, line in zip(entries, lines, strict=True):
+            mean, peak = entry.get("utilisation"), entry.get("peak_utilisation")
+            if mean is None and peak is None:
+                continue
+            mean_d, peak_d = Decimal(mean or peak), Decimal(peak or mean)
+            seconds = Decimal(entry["seconds"])
+            key = (record.service, entry["capability"])
+            cost, top, busy, total = sums.get(key, [ZERO, ZERO, ZERO, ZERO])
+            sums[key] = [
+                EXACT.add(cost, line.amount),
+                max(top, peak_d),
+                EXACT.add(busy, EXACT.multiply(mean_d, seconds)),
+                EXACT.add(total, seconds),
+            ]
+    return [
+        ComputeUtilisation(
+            service=service,
+            capability=capability,
+            monthly_cost=monthly(cost, days),
+            peak=float(peak),
+            mean=float(busy / seconds) if seconds else float(peak),
+        )
+        for (service, capability), (cost, peak, busy, seconds) in sorted(sums.items())
     ]
 
 

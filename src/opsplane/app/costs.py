@@ -35,7 +35,7 @@ from decimal import Decimal
 from typing import Any, Final, Literal, Protocol
 
 from opsplane.domain.cost.ledger import CostRecord
-from opsplane.domain.cost.model import Breakdown, PricedRun, Run
+from opsplane.domain.cost.model import Breakdown, ComputeUsage, PricedRun, Run
 from opsplane.domain.cost.money import money_text
 from opsplane.domain.cost.prices import PriceTable
 from opsplane.domain.cost.pricing import breakdown_of, run_lines
@@ -233,9 +233,7 @@ def run_document(run: Run) -> dict[str, Any]:
         "service": run.service,
         "namespace": run.namespace,
         "actions": run.actions,
-        "compute": [
-            _compute_document(c.capability, c.seconds, c.rate_per_second) for c in run.compute
-        ],
+        "compute": [_compute_document(c) for c in run.compute],
         "llm": [
             {
                 "model": u.model,
@@ -257,10 +255,14 @@ def run_document(run: Run) -> dict[str, Any]:
     return doc
 
 
-def _compute_document(capability: str, seconds: Decimal, rate: Decimal | None) -> dict[str, str]:
-    doc = {"capability": capability, "seconds": money_text(seconds)}
-    if rate is not None:
-        doc["rate_per_second"] = money_text(rate)
+def _compute_document(usage: ComputeUsage) -> dict[str, str]:
+    doc = {"capability": usage.capability, "seconds": money_text(usage.seconds)}
+    optional = {
+        "rate_per_second": usage.rate_per_second,
+        "utilisation": usage.utilisation,
+        "peak_utilisation": usage.peak_utilisation,
+    }
+    doc |= {name: money_text(value) for name, value in optional.items() if value is not None}
     return doc
 
 

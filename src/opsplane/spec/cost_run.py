@@ -39,6 +39,8 @@ class ComputeIn(Strict):
     capability: Name
     seconds: Money
     rate_per_second: Money | None = None
+    utilisation: Money | None = None
+    peak_utilisation: Money | None = None
 
 
 class LlmIn(Strict):
@@ -188,7 +190,10 @@ def _to_run(item: RunIn, file: str, prefix: Sequence[str | int]) -> tuple[Run, l
         namespace=item.namespace,
         actions=item.actions,
         compute=tuple(
-            ComputeUsage(c.capability, c.seconds, c.rate_per_second) for c in item.compute
+            ComputeUsage(
+                c.capability, c.seconds, c.rate_per_second, c.utilisation, c.peak_utilisation
+            )
+            for c in item.compute
         ),
         llm=tuple(
             LlmUsage(

@@ -30,11 +30,16 @@ class ComputeUsage:
     """Seconds of one compute capability (``cpu``, ``gpu``, ``memory-gb``, a runner class...).
 
     ``rate_per_second`` overrides the price table's rate for this capability when given.
+    ``utilisation`` (the mean) and ``peak_utilisation`` say how busy the capability was, as
+    fractions of its size (0.35 is 35 %); they do not change the price, but let
+    recommendations find idle and oversized compute.
     """
 
     capability: str
     seconds: Decimal
     rate_per_second: Decimal | None = None
+    utilisation: Decimal | None = None
+    peak_utilisation: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

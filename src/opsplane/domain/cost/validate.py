@@ -76,6 +76,7 @@ def _compute(path: str, usage: ComputeUsage, table: PriceTable) -> Iterator[tupl
         yield f"{path}.capability", "must not be empty"
     if (msg := check_seconds(usage.seconds)) is not None:
         yield f"{path}.seconds", msg
+    yield from _utilisation(path, usage)
     if usage.rate_per_second is not None:
         if (msg := check_amount(usage.rate_per_second)) is not None:
             yield f"{path}.rate_per_second", msg
@@ -86,6 +87,18 @@ def _compute(path: str, usage: ComputeUsage, table: PriceTable) -> Iterator[tupl
             f"no rate for capability {usage.capability!r} (known: {known}); "
             "give rate_per_second or add it to the rate table",
         )
+
+
+def _utilisation(path: str, usage: ComputeUsage) -> Iterator[tuple[str, str]]:
+    fractions = {"utilisation": usage.utilisation, "peak_utilisation": usage.peak_utilisation}
+    valid = True
+    for name, value in fractions.items():
+        if value is not None and not (value.is_finite() and 0 <= value <= 1):
+            yield f"{path}.{name}", f"must be a fraction from 0 to 1 (0.35 is 35 %), not {value}"
+            valid = False
+    mean, peak = usage.utilisation, usage.peak_utilisation
+    if valid and mean is not None and peak is not None and peak < mean:
+        yield f"{path}.peak_utilisation", f"is below the mean utilisation ({mean})"
 
 
 def _llm(path: str, usage: LlmUsage, table: PriceTable) -> Iterator[tuple[str, str]]:
