@@ -38,16 +38,13 @@ import httpx
 
 from opsplane.adapters.notify import http_client
 from opsplane.adapters.notify.factory import build_receivers
-from opsplane.adapters.sql.deployments import SqlDeployments
-from opsplane.adapters.sql.incidents import SqlIncidents
-from opsplane.adapters.sql.nflog import SqlNotificationLog
 from opsplane.adapters.sql.outbox import SqlOutbox
-from opsplane.adapters.sql.silences import SqlSilences
-from opsplane.app.alerting import AlertingStores, AlertPipeline
+from opsplane.app.alerting import AlertPipeline
 from opsplane.app.engine import Engine, Tick
 from opsplane.app.notifier import Notifier
 from opsplane.app.scheduler import Scheduler
 from opsplane.domain.slo import SLO, Alerting, EventsSLI, Origin, Service
+from opsplane.server.composition import alerting_stores
 from opsplane.spec.alertmanager_config import load_alertmanager_config
 from opsplane.testing import FunctionReader
 
@@ -138,13 +135,7 @@ def opsplane_latencies(n: int, offsets: list[float], sink: Sink, tmp: Path) -> l
     specs = services(n)
     clock = WallClock()
     with SqlOutbox.open(f"sqlite:///{tmp / 'state.db'}") as outbox, http_client() as client:
-        stores = AlertingStores(
-            outbox,
-            SqlIncidents(outbox.engine),
-            SqlSilences(outbox.engine),
-            SqlDeployments(outbox.engine),
-            SqlNotificationLog(outbox.engine),
-        )
+        stores = alerting_stores(outbox)
         notifier = Notifier(
             AlertPipeline(specs, config, stores),
             outbox,

@@ -18,10 +18,9 @@ from opsplane.adapters.scrape import HttpScraper
 from opsplane.adapters.sql import SqlStateStore
 from opsplane.adapters.sql.deployments import SqlDeployments
 from opsplane.adapters.sql.incidents import SqlIncidents
-from opsplane.adapters.sql.nflog import SqlNotificationLog
 from opsplane.adapters.sql.outbox import SqlOutbox
 from opsplane.adapters.sql.silences import SqlSilences
-from opsplane.app.alerting import AlertingStores, AlertPipeline, Links
+from opsplane.app.alerting import AlertPipeline, Links
 from opsplane.app.engine import Engine, Tick
 from opsplane.app.notifier import Notifier
 from opsplane.app.scheduler import Scheduler
@@ -29,6 +28,7 @@ from opsplane.app.scrape import targets
 from opsplane.domain.slo import Service
 from opsplane.ports import SLIReader
 from opsplane.render.status import rfc3339
+from opsplane.server.composition import alerting_stores, close_receivers
 from opsplane.spec.alertmanager_config import load_alertmanager_config
 from opsplane.types import Millis
 
@@ -102,21 +102,11 @@ def notifier(
     clock = SystemClock()
     with SqlOutbox.open(db_url) as outbox, http_client() as client:
         receivers = build_receivers(config, client, clock, file=str(routing))
-        stores = AlertingStores(
-            outbox,
-            SqlIncidents(outbox.engine),
-            SqlSilences(outbox.engine),
-            SqlDeployments(outbox.engine),
-            SqlNotificationLog(outbox.engine),
-        )
-        pipeline = AlertPipeline(services, config, stores, links)
+        pipeline = AlertPipeline(services, config, alerting_stores(outbox), links)
         try:
             yield Notifier(pipeline, outbox, receivers, clock)
         finally:
-            for receiver in receivers.values():
-                close = getattr(receiver, "close", None)
-                if close is not None:
-                    close()
+            close_receivers(receivers.values())
 
 
 class SystemClock:

@@ -35,14 +35,10 @@ from opsplane.adapters.scrape import HttpScraper
 from opsplane.adapters.sql import SqlStateStore
 from opsplane.adapters.sql.budgets import SqlBudgets
 from opsplane.adapters.sql.costs import SqlCostLedger
-from opsplane.adapters.sql.deployments import SqlDeployments
-from opsplane.adapters.sql.incidents import SqlIncidents
-from opsplane.adapters.sql.nflog import SqlNotificationLog
 from opsplane.adapters.sql.outbox import SqlOutbox
 from opsplane.adapters.sql.server import SqlLease, SqlSpecs, SqlTokens
-from opsplane.adapters.sql.silences import SqlSilences
 from opsplane.app import catalog
-from opsplane.app.alerting import AlertingStores, AlertPipeline, Links
+from opsplane.app.alerting import AlertPipeline, Links
 from opsplane.app.budgets import BudgetChecks, BudgetMonitor
 from opsplane.app.costs import CostService
 from opsplane.app.engine import Engine, Tick
@@ -59,6 +55,7 @@ from opsplane.domain.slo import SLO, Service
 from opsplane.errors import SpecError
 from opsplane.ports import StoredSpec
 from opsplane.render.status import status_document
+from opsplane.server.composition import alerting_stores, close_receivers
 from opsplane.server.delivery import DeliveryPorts, DeliverySettings, RolloutLoop, build_router
 from opsplane.spec import load_paths
 from opsplane.spec.alertmanager_config import load_alertmanager_config
@@ -148,9 +145,10 @@ class Runtime:
         self.state = SqlStateStore.open(self.settings.db_url)
         engine = self.state.engine
         self.outbox = SqlOutbox(engine)
-        self.incidents = SqlIncidents(engine)
-        self.silences = SqlSilences(engine)
-        self.deployments = SqlDeployments(engine)
+        stores = alerting_stores(self.outbox)
+        self.incidents = stores.incidents
+        self.silences = stores.silences
+        self.deployments = stores.deployments
         self.specs = SqlSpecs(engine)
         self.tokens = SqlTokens(engine)
         self.lease = SqlLease(engine)
@@ -174,9 +172,6 @@ class Runtime:
         self.routing = load_alertmanager_config(routing) if routing else NULL_ROUTING
         self._client = http_client()
         self.receivers = build_receivers(self.routing, self._client, self.clock, file=str(routing))
-        stores = AlertingStores(
-            self.outbox, self.incidents, self.silences, self.deployments, SqlNotificationLog(engine)
-        )
         links = Links(self.settings.external_url, _dashboard(self.settings.external_url))
         self.pipeline = AlertPipeline(self.services(), self.routing, stores, links)
         self.budgets = SqlBudgets(engine)
@@ -374,10 +369,7 @@ class Runtime:
         except Exception:  # closing must go on
             logger.exception("could not release the evaluator lease")
         self.rollouts.close()
-        for receiver in self.receivers.values():
-            close = getattr(receiver, "close", None)
-            if close is not None:
-                close()
+        close_receivers(self.receivers.values())
         self._client.close()
         self.store.close()
         self.state.close()
