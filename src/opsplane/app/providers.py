@@ -16,6 +16,10 @@ provider reads through a port or a callable that the composition root wires to a
 - :class:`JudgeProvider`: the Kayenta judge on control and experiment samples; the result is
   the score, and with no conditions the verdict decides the phase, as in Argo's Kayenta
   provider (pass: Successful, marginal: Inconclusive, fail: Failed).
+- :class:`JudgeGate`: a ``delivery:`` section's judge (provider ``judge``): the judge and the
+  rollout's versions are looked up by the metric's ``query`` (the service's name), and each
+  judged query is sampled at the instants of :meth:`JudgePolicy.instants
+  <opsplane.domain.delivery.JudgePolicy.instants>`, for the stable and the canary version.
 - :class:`BurnRateProvider`: the burn rate of an SLO from the engine's latest statuses;
   ``query`` is ``<slo id>`` (its shortest window) or ``<slo id>[1h]``.
 - :class:`Providers`: picks one of these by the metric's ``provider`` name.
@@ -23,6 +27,7 @@ provider reads through a port or a callable that the composition root wires to a
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -38,6 +43,7 @@ from opsplane.domain.analysis import (
 )
 from opsplane.domain.analysis.phases import MeasurementPhase
 from opsplane.domain.canary import CanaryConfig, ScoreThresholds, judge
+from opsplane.domain.delivery import JudgePolicy
 from opsplane.domain.duration import format_duration, parse_duration
 from opsplane.domain.evaluation import SLOStatus
 from opsplane.domain.slo import SLO
@@ -52,6 +58,10 @@ Counters = Callable[[str], tuple[int, int] | None]
 Samples = Mapping[str, list[float]]
 SampleSource = Callable[[AnalysisMetric, Millis], tuple[Samples, Samples]]
 """The control and experiment samples a judgement at a time compares."""
+Judges = Callable[[str], JudgePolicy]
+"""The judge of a service, by name; raises :class:`DatasourceError` when it has none."""
+Versions = Callable[[str], tuple[str, str]]
+"""``(stable, canary)`` versions of a service's rollout in progress (else DatasourceError)."""
 
 _WINDOWED = re.compile(r"^\s*(?P<id>[^\s\[\]]+)\s*(?:\[(?P<window>[^\]]+)\])?\s*$")
 
@@ -169,6 +179,51 @@ class JudgeProvider:
         }
         phase = phases[judgement.verdict]
         return Measurement(phase, at, at, format_value(result), judgement.reason or "")
+
+
+def judge_samples(
+    query: InstantQuery, policy: JudgePolicy, version: str, at: Millis
+) -> dict[str, list[float]]:
+    """One version's samples of every judged metric, by metric name.
+
+    Each sample is the sum of the query's vector at one instant (the version's series summed,
+    as ``sum(...)`` would); an instant with no series is NaN, which the metric's NaN strategy
+    removes or replaces (``NetflixACAJudge.transformMetric``).
+    """
+    instants = policy.instants(at)
+    out: dict[str, list[float]] = {}
+    for judged in policy.queries:
+        text = judged.for_version(version)
+        vectors = (query(text, t) for t in instants)
+        out[judged.metric] = [math.fsum(v.values()) if v else math.nan for v in vectors]
+    return out
+
+
+@dataclass
+class JudgeGate:
+    """The ``judge`` metric of a ``delivery:`` section, for every service.
+
+    ``metric.query`` is the service's name: its judge comes from ``judges`` and its versions
+    from ``versions`` at every measurement, then :class:`JudgeProvider` judges the stable
+    version's samples (control) against the canary's (experiment).
+    """
+
+    judges: Judges
+    versions: Versions
+    query: InstantQuery
+
+    def measure(self, metric: AnalysisMetric, at: Millis) -> Measurement:
+        """Sample both versions over the judge's lookback and judge them."""
+        policy = self.judges(metric.query)
+        stable, canary = self.versions(metric.query)
+
+        def samples(_: AnalysisMetric, when: Millis) -> tuple[Samples, Samples]:
+            return (
+                judge_samples(self.query, policy, stable, when),
+                judge_samples(self.query, policy, canary, when),
+            )
+
+        return JudgeProvider(policy.config, policy.thresholds, samples).measure(metric, at)
 
 
 @dataclass

@@ -16,6 +16,27 @@ Keys are snake_case like the rest of the format; Argo Rollouts' camelCase names
 (``failureLimit``, ``initialDelay``, ``autoPromotionEnabled``, ``scaleDownDelay``...) are
 accepted too. ``analysis.metrics`` names SLOs of the same service. Every problem carries the
 file and path, as all spec errors do.
+
+``analysis.judge`` gates each step on the Kayenta canary judge too (docs/rollouts.md):
+
+```yaml
+  analysis:
+    judge:
+      lookback: 10m
+      step: 30s
+      thresholds: {pass: 95, marginal: 75}
+      group_weights: {errors: 100}          # optional, classifier.groupWeights
+      metrics:
+        - name: error-rate
+          query: sum(rate(http_requests_total{version="{{version}}",code=~"5.."}[1m]))
+          direction: increase                # and any other key of Kayenta's canary block
+          critical: true
+```
+
+A judge block is a Kayenta canary configuration written in YAML: it is checked by
+:func:`opsplane.spec.canary_config.parse_canary_config` (one metric's keys besides ``name``,
+``groups`` and ``query`` are its ``analysisConfigurations.canary``, in snake_case or Kayenta's
+camelCase), and its problems are reported at their place in the spec.
 """
 
 from __future__ import annotations
@@ -24,10 +45,17 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 
-from opsplane.domain.delivery import DEFAULT_COUNT, AnalysisPolicy, DeliveryPolicy
+from opsplane.domain.delivery import (
+    DEFAULT_COUNT,
+    JUDGE_METRIC,
+    AnalysisPolicy,
+    DeliveryPolicy,
+    JudgePolicy,
+)
 from opsplane.domain.duration import parse_duration
 from opsplane.domain.rollout import DEFAULT_CANARY_WEIGHTS
 from opsplane.errors import Problem
+from opsplane.spec.delivery_judge import JudgeSpec, judge_policy
 from opsplane.spec.edge import Strict, parse_model
 from opsplane.spec.parsed import Parsed
 
@@ -47,15 +75,19 @@ def _zero_or_duration(value: str) -> str:
 
 
 class AnalysisSpec(Strict):
-    """Which SLOs gate each step, and how often they are measured."""
+    """Which SLOs (and judge) gate each step, and how often they are measured."""
 
-    metrics: list[str] = Field(min_length=1, description="Names of this service's SLOs.")
+    metrics: list[str] = Field(
+        default_factory=list, description="Names of this service's SLOs (or none with a judge)."
+    )
     interval: str = "1m"
     count: int = Field(DEFAULT_COUNT, ge=1)
     failure_limit: int = Field(
         0, ge=0, validation_alias=AliasChoices("failure_limit", "failureLimit")
     )
     initial_delay: str = Field("0s", validation_alias=AliasChoices("initial_delay", "initialDelay"))
+
+    judge: JudgeSpec | None = Field(None, description="The Kayenta canary judge as a gate.")
 
     _interval = field_validator("interval")(_duration)
     _delay = field_validator("initial_delay")(_zero_or_duration)
@@ -98,7 +130,7 @@ def _millis(text: str) -> int:
     return 0 if text in ("0", "0s") else parse_duration(text)
 
 
-def _policy(spec: DeliverySpec) -> DeliveryPolicy:
+def _policy(spec: DeliverySpec, judge: JudgePolicy | None) -> DeliveryPolicy:
     analysis = None
     if spec.analysis is not None:
         a = spec.analysis
@@ -108,6 +140,7 @@ def _policy(spec: DeliverySpec) -> DeliveryPolicy:
             a.count,
             a.failure_limit,
             _millis(a.initial_delay),
+            judge,
         )
     pause = None if spec.pause == MANUAL else _millis(spec.pause or "0")
     return DeliveryPolicy(
@@ -129,7 +162,27 @@ def parse_delivery(parsed: Parsed) -> tuple[DeliveryPolicy | None, list[Problem]
         return None, []
     spec, problems = parse_model(DeliverySpec, parsed.doc, raw, "delivery")
     problems += _unknown_slos(parsed, raw)
-    return (None if problems or spec is None else _policy(spec)), problems
+    judge: JudgePolicy | None = None
+    if spec is not None and spec.analysis is not None:
+        problems += _gate_problems(parsed, spec.analysis)
+        if spec.analysis.judge is not None:
+            judge, found = judge_policy(
+                spec.analysis.judge, parsed.doc, "delivery", "analysis", "judge"
+            )
+            problems += found
+    return (None if problems or spec is None else _policy(spec, judge)), problems
+
+
+def _gate_problems(parsed: Parsed, analysis: AnalysisSpec) -> list[Problem]:
+    """An analysis gates on something, and its metric names stay unique."""
+    if not analysis.metrics and analysis.judge is None:
+        message = "List should have at least 1 item (an SLO) unless a judge is given"
+        return [parsed.doc.problem(message, "delivery", "analysis", "metrics")]
+    if analysis.judge is not None and JUDGE_METRIC in analysis.metrics:
+        i = analysis.metrics.index(JUDGE_METRIC)
+        message = f"{JUDGE_METRIC!r} is the judge's metric; an SLO of that name cannot gate too"
+        return [parsed.doc.problem(message, "delivery", "analysis", "metrics", i)]
+    return []
 
 
 def _unknown_slos(parsed: Parsed, raw: Any) -> list[Problem]:
