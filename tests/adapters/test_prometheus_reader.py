@@ -320,7 +320,7 @@ def test_a_reader_closes_the_client_it_created_but_not_one_it_was_given() -> Non
     assert not given.is_closed
     with PrometheusReader(BASE) as own:
         pass
-    assert own._client.is_closed
+    assert own._query._client.is_closed
 
 
 # --- Against a real Prometheus -------------------------------------------------------------

@@ -16,12 +16,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
 
 import httpx
 
 from opsplane.adapters.closing import Closing
+from opsplane.adapters.prometheus_query import Labels, PrometheusQuery
 from opsplane.domain.duration import format_duration
 from opsplane.domain.slo import SLO
 from opsplane.errors import DatasourceError
@@ -30,7 +29,6 @@ from opsplane.render.prometheus.native import error_ratio_template
 from opsplane.render.prometheus.promql import with_window
 from opsplane.types import Millis
 
-QUERY_PATH = "/api/v1/query"
 DEFAULT_CONCURRENCY = 8
 """Queries in flight at once: enough to hide HTTP latency, few enough not to swamp a server."""
 
@@ -68,14 +66,9 @@ class PrometheusReader(Closing):
         timeout: float = 10.0,
         concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
-        url = httpx.URL(base_url)
-        self._auth = httpx.BasicAuth(url.username, url.password) if url.userinfo else None
-        root = url.copy_with(userinfo=b"", query=None, fragment=None)
-        self.query_url = root.copy_with(path=root.path.rstrip("/") + QUERY_PATH)
+        self._query = PrometheusQuery(base_url, client=client, timeout=timeout)
+        self.query_url = self._query.query_url
         """The instant-query endpoint, without credentials: safe to show."""
-        self._client = client if client is not None else httpx.Client()
-        self._owns_client = client is None
-        self._timeout = timeout
         self._concurrency = max(1, concurrency)
 
     def error_ratios(
@@ -109,76 +102,25 @@ class PrometheusReader(Closing):
 
     def _instant(self, query: _Query, at: Millis) -> float | None:
         """Send one instant query and return its single value (or ``None``)."""
-        form = {"query": query.promql, "time": _api_time(at)}
         try:
-            response = self._client.post(
-                self.query_url,
-                data=form,
-                auth=self._auth if self._auth is not None else httpx.USE_CLIENT_DEFAULT,
-                timeout=self._timeout,
-            )
-        except httpx.TimeoutException as exc:
-            msg = (
-                f"{query.describe()}: Prometheus at {self.query_url} did not answer "
-                f"within {self._timeout:g}s"
-            )
-            raise DatasourceError(msg) from exc
-        except httpx.HTTPError as exc:
-            msg = f"{query.describe()}: cannot reach Prometheus at {self.query_url}: {exc}"
-            raise DatasourceError(msg) from exc
-        return self._parse(query, response)
-
-    def _parse(self, query: _Query, response: httpx.Response) -> float | None:
-        """The value of a ``/api/v1/query`` answer; API errors become ``DatasourceError``."""
-        where = f"{query.describe()}: Prometheus at {self.query_url}"
-        try:
-            body = response.json()
-        except ValueError as exc:
-            msg = f"{where} answered HTTP {response.status_code} with a body that is not JSON"
-            raise DatasourceError(msg) from exc
-        if not isinstance(body, dict):
-            msg = f"{where} answered HTTP {response.status_code} with an unexpected body"
-            raise DatasourceError(msg)
-        if response.is_error or body.get("status") != "success":
-            kind = body.get("errorType", "error")
-            text = body.get("error", "no error text")
-            msg = f"{where} answered HTTP {response.status_code}, {kind}: {text}"
-            raise DatasourceError(msg)
-        try:
-            return _single_value(query, body["data"])
-        except (KeyError, IndexError, TypeError, ValueError) as exc:
-            msg = f"{where} answered a malformed result: {exc!r}"
-            raise DatasourceError(msg) from exc
+            values = self._query.instant(query.promql, at)
+        except DatasourceError as exc:  # name the SLO and window; keep the transport's cause
+            raise DatasourceError(f"{query.describe()}: {exc}") from exc.__cause__ or exc
+        return _single_value(query, values)
 
     def close(self) -> None:
         """Close the HTTP client if the reader created it."""
-        if self._owns_client:
-            self._client.close()
+        self._query.close()
 
 
-def _single_value(query: _Query, data: Mapping[str, Any]) -> float | None:
-    """The one value of a vector or scalar result; ``None`` for an empty vector.
-
-    Prometheus writes sample values as strings (``"0.01"``, ``"NaN"``, ``"+Inf"``), all of which
-    ``float`` reads.
-    """
-    kind, result = data["resultType"], data["result"]
-    if kind == "scalar":
-        return float(result[1])
-    if kind != "vector":
-        msg = f"{query.describe()}: the SLI query returns a {kind}; it must return a vector"
-        raise DatasourceError(msg)
-    if not result:
+def _single_value(query: _Query, values: Mapping[Labels, float]) -> float | None:
+    """The one value of a vector or scalar result; ``None`` for an empty vector."""
+    if not values:
         return None
-    if len(result) > 1:
+    if len(values) > 1:
         msg = (
-            f"{query.describe()}: the SLI query returns {len(result)} series; "
+            f"{query.describe()}: the SLI query returns {len(values)} series; "
             "it must aggregate to one"
         )
         raise DatasourceError(msg)
-    return float(result[0]["value"][1])
-
-
-def _api_time(at: Millis) -> str:
-    """Epoch milliseconds as the API's decimal seconds, exactly (``1500`` -> ``1.5``)."""
-    return str(Decimal(at) / 1000)
+    return next(iter(values.values()))

@@ -8,9 +8,10 @@ query to ``/api/v1/query`` at the measurement time and returns the vector as
 ``result`` (``result[0]`` is the first series by labels). A scalar answer is one value without
 labels; an empty vector is ``{}`` (no data: an Error measurement, as in Argo).
 
-Errors follow :class:`~opsplane.adapters.prometheus.PrometheusReader`: an unreachable or slow
-server, an API error (a bad query) or a malformed answer raise ``DatasourceError`` naming the
-URL without its credentials, so the analysis records an Error measurement.
+It is also the transport of :class:`~opsplane.adapters.prometheus.PrometheusReader`. An
+unreachable or slow server, an API error (a bad query) or a malformed answer raise
+``DatasourceError`` naming the URL without its credentials, so the analysis records an Error
+measurement.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from typing import Any
 import httpx
 
 from opsplane.adapters.closing import Closing
-from opsplane.adapters.prometheus import QUERY_PATH
 from opsplane.errors import DatasourceError
 from opsplane.types import Millis
 
+QUERY_PATH = "/api/v1/query"
 Labels = tuple[tuple[str, str], ...]
 
 
@@ -107,7 +108,7 @@ def _values(data: Mapping[str, Any]) -> dict[Labels, float]:
     if kind == "scalar":
         return {(): float(result[1])}
     if kind != "vector":
-        raise DatasourceError(f"the query returns a {kind}; an analysis needs a vector or scalar")
+        raise DatasourceError(f"the query returns a {kind}; it must return a vector or a scalar")
     return {
         tuple(sorted((str(k), str(v)) for k, v in series["metric"].items())): float(
             series["value"][1]
