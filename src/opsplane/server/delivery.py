@@ -20,8 +20,10 @@ The traffic router is chosen with ``--router`` (:func:`build_router`):
 
 Analysis metrics are measured by provider name: ``sli`` (the default; an SLO's error ratio
 from the embedded store, which is what a ``delivery:`` section's gates use), ``burn_rate``
-(the evaluator's latest statuses) and, with ``--analysis-prometheus URL``, ``prometheus``
-(any PromQL instant query, Argo's Prometheus provider).
+(the evaluator's latest statuses), ``judge`` (a ``delivery:`` section's Kayenta judge, see
+:class:`LiveJudges`) and, with ``--analysis-prometheus URL``, ``prometheus`` (any PromQL
+instant query, Argo's Prometheus provider). The judge's queries go to that Prometheus when
+it is given, else to the embedded store.
 """
 
 from __future__ import annotations
@@ -39,26 +41,38 @@ import yaml
 from sqlalchemy import Engine
 
 from opsplane.adapters.closing import Closing
+from opsplane.adapters.metricstore import MetricStore
 from opsplane.adapters.prometheus_query import PrometheusQuery
 from opsplane.adapters.sql.rollouts import SqlRollouts
-from opsplane.adapters.sql.server import SqlLease
+from opsplane.adapters.sql.server import SqlLease, SqlSpecs
 from opsplane.adapters.traffic import NginxRouter, WebhookRouter, WebhookRouterConfig
 from opsplane.adapters.traffic.nginx import DEFAULT_RELOAD
-from opsplane.app.providers import BurnRateProvider, Providers, QueryProvider, SLIProvider
+from opsplane.app.providers import (
+    BurnRateProvider,
+    InstantQuery,
+    JudgeGate,
+    Providers,
+    QueryProvider,
+    SLIProvider,
+)
 from opsplane.app.rollout import RolloutCoordinator
 from opsplane.app.rollout_control import RolloutControl, StateOnlyRouter
-from opsplane.domain.delivery import SLI_PROVIDER
+from opsplane.domain.delivery import JUDGE_PROVIDER, SLI_PROVIDER, JudgePolicy
 from opsplane.domain.evaluation import SLOStatus
 from opsplane.domain.slo import SLO, Service
-from opsplane.errors import UsageError
+from opsplane.errors import DatasourceError, UsageError
 from opsplane.ports import (
     Clock,
     DeploymentLog,
     IncidentStore,
     MetricProvider,
+    RolloutStore,
     SLIReader,
+    SpecCatalog,
     TrafficRouter,
 )
+from opsplane.spec import load_texts
+from opsplane.spec.delivery import deliveries
 from opsplane.types import Millis
 
 logger = logging.getLogger(__name__)
@@ -142,6 +156,51 @@ class LiveSLOs(Mapping[str, SLO]):
         return len(self._now())
 
 
+class LiveJudges:
+    """The judge of a stored service's ``delivery:`` section, by service name.
+
+    Like :class:`LiveSLOs`, it reads the specs applied now, so the judge of a measurement is
+    the one in the catalog at that time. A spec is parsed again only when its text changed.
+    """
+
+    def __init__(self, catalog: SpecCatalog) -> None:
+        self._catalog = catalog
+        self._parsed: dict[str, tuple[str, JudgePolicy | None]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, service: str) -> JudgePolicy:
+        """The judge; :class:`DatasourceError` when the service or its judge is gone."""
+        spec = next((s for s in self._catalog.specs(None) if s.name == service), None)
+        if spec is None:
+            raise DatasourceError(f"judge: no service {service!r} in the catalog")
+        with self._lock:
+            source, judge = self._parsed.get(service, ("", None))
+            if source != spec.source:
+                judge = _judge(spec.name, spec.source)
+                self._parsed[service] = (spec.source, judge)
+        if judge is None:
+            raise DatasourceError(f"judge: service {service} has no valid delivery.analysis.judge")
+        return judge
+
+
+def _judge(name: str, source: str) -> JudgePolicy | None:
+    found, _ = deliveries(load_texts([(name, source)]))
+    judges = [p.analysis.judge for _, p in found if p.analysis and p.analysis.judge]
+    return judges[0] if judges else None
+
+
+def rollout_versions(store: RolloutStore) -> Callable[[str], tuple[str, str]]:
+    """``(stable, canary)`` of the service's rollout in progress, from the rollout store."""
+
+    def versions(service: str) -> tuple[str, str]:
+        active = store.rollouts(active_only=True, service=service)
+        if not active:
+            raise DatasourceError(f"judge: service {service} has no rollout in progress")
+        return active[0].stable_version, active[0].version
+
+    return versions
+
+
 @dataclass
 class DeliveryPorts:
     """What the loop needs from the runtime."""
@@ -154,6 +213,9 @@ class DeliveryPorts:
     incidents: IncidentStore
     clock: Clock
     holder: str
+    instant: InstantQuery | None = None
+    """The judge's query backend without ``--analysis-prometheus`` (else ``reader``'s, when
+    it is the embedded :class:`MetricStore`)."""
 
 
 @dataclass
@@ -181,11 +243,18 @@ class RolloutLoop:
             SLI_PROVIDER: SLIProvider(ports.reader, LiveSLOs(ports.services)),
             "burn_rate": BurnRateProvider(ports.statuses),
         }
+        instant = ports.instant
+        if instant is None and isinstance(ports.reader, MetricStore):
+            instant = ports.reader.instant
         if settings.prometheus:
             prometheus = PrometheusQuery(settings.prometheus)
             closables.append(prometheus)
             by_name["prometheus"] = QueryProvider(prometheus.instant)
+            instant = prometheus.instant
         store = SqlRollouts(ports.engine)
+        if instant is not None:
+            judges = LiveJudges(SqlSpecs(ports.engine))
+            by_name[JUDGE_PROVIDER] = JudgeGate(judges, rollout_versions(store), instant)
         coordinator = RolloutCoordinator(
             store,
             router,
