@@ -18,6 +18,7 @@ from opsplane.domain.delivery import (
     rollout_strategy,
 )
 from opsplane.domain.rollout_steps import Analyze, CanaryStrategy
+from opsplane.render.argo import argo_manifests
 from opsplane.spec import load_paths
 from opsplane.spec.delivery import deliveries
 from tests.cli.test_cli import service
@@ -206,3 +207,12 @@ def test_an_slo_gate_may_not_take_the_judges_metric_name(tmp_path: Path) -> None
         ],
     )
     assert load(tmp_path, {"metrics": [JUDGE_METRIC]}, slo=JUDGE_METRIC)[1] == []
+
+
+def test_argo_manifests_leave_the_judge_out(tmp_path: Path) -> None:
+    [(judged_only, policy)], _ = load(tmp_path, {"judge": judge()})
+    kinds = [m["kind"] for m in argo_manifests(judged_only.service, policy).manifests]
+    assert kinds == ["Rollout"]  # an AnalysisTemplate without metrics is invalid in Argo
+    [(both, policy)], _ = load(tmp_path, {"metrics": ["availability"], "judge": judge()})
+    template, _ = argo_manifests(both.service, policy).manifests
+    assert [m["name"] for m in template["spec"]["metrics"]] == ["availability"]

@@ -61,7 +61,7 @@ def argo_manifests(
 ) -> ArgoFile:
     """The ``AnalysisTemplate`` (when the policy gates on SLOs) and the ``Rollout``."""
     manifests: list[Manifest] = []
-    if policy.analysis is not None:
+    if policy.analysis is not None and policy.analysis.slos:  # the judge is opsplane-only
         manifests.append(analysis_template(service, policy.analysis, prometheus))
     manifests.append(rollout(service, policy))
     return ArgoFile(f"{service.namespace}/{service.name}-rollout.yaml", tuple(manifests))
@@ -131,7 +131,7 @@ def canary_steps(service: Service, policy: DeliveryPolicy) -> list[Manifest]:
     steps: list[Manifest] = []
     for weight in policy.steps:
         steps.append({"setWeight": weight})
-        if policy.analysis is not None:
+        if policy.analysis is not None and policy.analysis.slos:
             steps.append({"analysis": _templates(service)})
         if policy.pause is None:
             steps.append({"pause": {}})
@@ -150,6 +150,6 @@ def blue_green(service: Service, policy: DeliveryPolicy) -> Manifest:
     }
     if policy.auto_promote and policy.auto_promotion_delay:
         spec["autoPromotionSeconds"] = policy.auto_promotion_delay // 1000
-    if policy.analysis is not None:
+    if policy.analysis is not None and policy.analysis.slos:
         spec["prePromotionAnalysis"] = _templates(service)
     return spec
