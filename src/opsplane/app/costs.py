@@ -43,11 +43,10 @@ from opsplane.domain.cost.validate import run_problems
 from opsplane.errors import ConflictError, NotFoundError, Problem, SpecError
 from opsplane.ports import CostLedger
 from opsplane.spec.cost_run import RunFile, parse_runs
-from opsplane.types import Millis
+from opsplane.types import LATEST_MILLIS, Millis
 
 FILE: Final = "request"
 """The "file" every problem names: the request body."""
-LATEST: Final = round(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp() * 1000)
 MAX_TOTAL: Final = Decimal("9223372036.854775807")
 """The largest run total the ledger can sum (``total_nano`` is a signed 64-bit integer)."""
 MAX_RUNS: Final = 10_000
@@ -351,7 +350,11 @@ def _time_problems(run: Run, at: str) -> list[Problem]:
     problems: list[Problem] = []
     for name in ("started_at", "ended_at"):
         moment: datetime | None = getattr(run, name)
-        if moment is not None and moment.tzinfo is not None and not 0 <= _millis(moment) <= LATEST:
+        if (
+            moment is not None
+            and moment.tzinfo is not None
+            and not 0 <= _millis(moment) <= LATEST_MILLIS
+        ):
             message = "must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z"
             problems.append(Problem(FILE, _join(at, name), message))
     return problems

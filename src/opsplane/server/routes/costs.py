@@ -13,13 +13,14 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from opsplane.app.costs import LATEST, Recording, ServiceCost
+from opsplane.app.costs import Recording, ServiceCost
 from opsplane.domain.cost.ledger import CostRecord
 from opsplane.domain.cost.model import Breakdown, Line
 from opsplane.domain.cost.money import money_text
 from opsplane.errors import Problem, SpecError
 from opsplane.render.cost import VERSION, breakdown_document, runs_document
 from opsplane.render.status import rfc3339
+from opsplane.server.routes.times import request_millis
 from opsplane.server.security import Reader, RuntimeDep, Writer
 from opsplane.spec.cost_run import RunIn
 from opsplane.types import Millis
@@ -122,8 +123,8 @@ def list_runs(
     found = rt.costs.runs(
         namespace,
         service=service,
-        since=_millis(since, "since"),
-        until=_millis(until, "until"),
+        since=request_millis(since, "since"),
+        until=request_millis(until, "until"),
         limit=limit,
     )
     return {"version": VERSION, "runs": [run_summary(r) for r in found]}
@@ -145,8 +146,8 @@ def service_costs(
 ) -> dict[str, Any]:
     """Per service: total, breakdown per component and run count, ``since <= time < until``."""
     start, end = month_of(rt.clock.now_ms())
-    lo = _millis(since, "since")
-    hi = _millis(until, "until")
+    lo = request_millis(since, "since")
+    hi = request_millis(until, "until")
     lo, hi = start if lo is None else lo, end if hi is None else hi
     found = rt.costs.summary(namespace, lo, hi)
     return {
@@ -232,15 +233,3 @@ def service_cost_json(cost: ServiceCost) -> dict[str, Any]:
         "total": money_text(cost.breakdown.total),
         "runs": cost.runs,
     }
-
-
-def _millis(moment: datetime | None, field: str) -> Millis | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        raise SpecError([Problem("request", field, "needs a time zone (add Z or +00:00)")])
-    at = round(moment.timestamp() * 1000)
-    if not 0 <= at <= LATEST:
-        msg = "must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z"
-        raise SpecError([Problem("request", field, msg)])
-    return at

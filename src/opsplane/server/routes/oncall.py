@@ -7,7 +7,7 @@ only ever mute its own alerts, and it only sees silences scoped to it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -21,6 +21,7 @@ from opsplane.domain.routing.silences import Silence
 from opsplane.errors import NotFoundError, Problem, SpecError
 from opsplane.render.incidents import incident_json, optional_time
 from opsplane.render.status import rfc3339
+from opsplane.server.routes.times import request_millis
 from opsplane.server.security import Reader, RuntimeDep, Writer
 from opsplane.types import Millis
 
@@ -71,24 +72,6 @@ class ActionIn(BaseModel):
     reason: Annotated[str, Field(max_length=1024)] = "resolved through the API"
 
 
-# Times are stored as epoch milliseconds and shown in RFC 3339 with a four-digit UTC year: a
-# time outside 1970..9999 UTC (``9999-12-31T23:59:59-14:00`` is in the year 10000) would be
-# stored and then fail every listing that shows it.
-LATEST = round(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp() * 1000)
-
-
-def _millis(moment: datetime | None, field: str) -> Millis | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        raise SpecError([Problem("request", field, "needs a time zone (add Z or +00:00)")])
-    at = round(moment.timestamp() * 1000)
-    if not 0 <= at <= LATEST:
-        msg = "must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z"
-        raise SpecError([Problem("request", field, msg)])
-    return at
-
-
 def _scope(namespace: str) -> Matcher:
     return Matcher("=", "namespace", namespace)
 
@@ -134,13 +117,13 @@ def _own(silence: Silence | None, namespace: str) -> Silence:
 def create_silence(namespace: str, body: SilenceIn, who: Writer, rt: RuntimeDep) -> dict[str, Any]:
     """A silence of the namespace's alerts (Alertmanager's rules)."""
     matchers = [_scope(namespace), *(_matcher(m, i) for i, m in enumerate(body.matchers))]
-    ends_at = _millis(body.endsAt, "endsAt")
+    ends_at = request_millis(body.endsAt, "endsAt")
     assert ends_at is not None
     silence = oncall.add_silence(
         rt.silences,
         rt.clock,
         matchers=matchers,
-        starts_at=_millis(body.startsAt, "startsAt"),
+        starts_at=request_millis(body.startsAt, "startsAt"),
         ends_at=ends_at,
         created_by=body.createdBy,
         comment=body.comment,
@@ -232,8 +215,8 @@ def record_deployment(
         rt.clock,
         service=body.service,
         version=body.version,
-        started_at=_millis(body.startedAt, "startedAt"),
-        finished_at=_millis(body.finishedAt, "finishedAt"),
+        started_at=request_millis(body.startedAt, "startedAt"),
+        finished_at=request_millis(body.finishedAt, "finishedAt"),
         author=body.author,
     )
     return deployment_json(deployment)
