@@ -89,7 +89,8 @@ class JudgePolicy:
     step: Millis = DEFAULT_SAMPLE_STEP
 
     def instants(self, at: Millis) -> list[Millis]:
-        """``at - lookback``, then every ``step`` up to ``at`` (both ends included)."""
+        """``at - lookback``, then every ``step`` while not after ``at`` (``at`` itself when
+        ``lookback`` is a multiple of ``step``)."""
         return list(range(at - self.lookback, at + 1, self.step))
 
 
