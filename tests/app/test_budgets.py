@@ -150,17 +150,37 @@ def test_a_steady_4_a_day_forecasts_124_and_crosses_100_on_march_25() -> None:
     assert "100 % is reached on 2026-03-25." in forecast.annotations["description"]
 
 
-def test_a_custom_period_counts_its_own_days_and_has_no_month_forecast() -> None:
+Q1 = BudgetPeriod("custom", date(2026, 1, 1), date(2026, 4, 1))
+
+
+def test_a_custom_period_counts_its_own_days_and_forecasts_to_its_end() -> None:
     ledger = InMemoryCostLedger()
     spend(ledger, ms(date(2026, 1, 10)), "40")
     spend(ledger, ms(date(2026, 3, 10)), "20")
     spend(ledger, ms(date(2026, 4, 1)), "500")  # after the period
-    q1 = Budget("q1", BudgetScope("payments"), Decimal(100),
-                BudgetPeriod("custom", date(2026, 1, 1), date(2026, 4, 1)))  # fmt: skip
-    report = report_of(ledger, q1)
+    report = report_of(ledger, Budget("q1", BudgetScope("payments"), Decimal(100), Q1))
     assert report.status.spent == Decimal(60)
-    assert report.forecast is None
+    assert report.forecast is not None
+    assert report.forecast.actual == Decimal(60)
+    assert [d for d, _ in report.forecast.daily] == [
+        date(2026, 3, 21) + timedelta(days=i) for i in range(11)
+    ]
     assert [a.labels["threshold"] for a in budget_alerts([report], NOW)] == ["0.5"]
+
+
+def test_a_steady_custom_quarter_is_forecast_past_its_budget_with_the_crossing_day() -> None:
+    ledger = InMemoryCostLedger()
+    day = date(2026, 1, 1)
+    while day <= date(2026, 3, 20):  # 79 days at 1 a day
+        spend(ledger, ms(day, 3), "1")
+        day += timedelta(days=1)
+    report = report_of(ledger, Budget("q1", BudgetScope("payments"), Decimal(85), Q1))
+    assert report.status.spent == Decimal(79)
+    assert report.status.forecast == Decimal(90)  # 11 more days to March 31
+    assert report.crossing == date(2026, 3, 26)  # 79 + 6
+    (alert,) = [a for a in budget_alerts([report], NOW) if a.labels["basis"] == "forecast"]
+    assert alert.labels["threshold"] == "1"
+    assert "90 USD by 2026-03-31" in alert.annotations["summary"]
 
 
 def test_a_period_that_ended_raises_no_alert() -> None:

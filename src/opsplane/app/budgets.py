@@ -3,8 +3,9 @@
 - :func:`gather_budgets`: the budgets stored through the API or CLI plus those of the specs'
   ``costs.budget`` (a stored budget of the same name in the namespace wins).
 - :func:`evaluate_budgets`: each budget's spend in its current period from the
-  :class:`~opsplane.ports.CostLedger` (actual) and, for monthly budgets, the month-end
-  forecast with its crossing date (:func:`~opsplane.domain.cost.forecast.forecast_month_end`).
+  :class:`~opsplane.ports.CostLedger` (actual) and the forecast to the period's end with its
+  crossing date (:func:`~opsplane.domain.cost.forecast.forecast_month_end`, or
+  :func:`~opsplane.domain.cost.forecast.forecast_period` for a custom period under way).
 - :func:`budget_alerts`: the statuses as Alertmanager alerts for
   :meth:`~opsplane.app.alerting.AlertPipeline.observe_alerts` (semantics in ``docs/cost.md``).
 - :class:`BudgetChecks`: the pre-call allow/throttle/deny check, one
@@ -21,7 +22,12 @@ from decimal import Decimal
 from typing import Final, Literal, TypeAlias
 
 from opsplane.domain.cost.budget import Budget, BudgetScope, BudgetStatus, evaluate_budget
-from opsplane.domain.cost.forecast import HISTORY_DAYS, Forecast, forecast_month_end
+from opsplane.domain.cost.forecast import (
+    HISTORY_DAYS,
+    Forecast,
+    forecast_month_end,
+    forecast_period,
+)
 from opsplane.domain.cost.guard import BudgetGuard, Decision
 from opsplane.domain.cost.ledger import SpendRow
 from opsplane.domain.cost.money import EXACT, ZERO, money_text
@@ -54,7 +60,8 @@ class BudgetReport:
         source: Stored through the API/CLI, or from a spec's ``costs.budget``.
         start: The first day of the current period.
         end: The day after the period's last day.
-        forecast: The month-end forecast (monthly budgets with history only).
+        forecast: The forecast to the period's end (with history, and for a custom period
+            only while it is under way).
         today: The UTC day the report is for.
     """
 
@@ -108,7 +115,7 @@ def gather_budgets(
 def evaluate_budgets(
     budgets: Sequence[tuple[Budget, Source]], ledger: CostLedger, now: Millis
 ) -> list[BudgetReport]:
-    """Each budget against its spend this period and, when monthly, its month-end forecast.
+    """Each budget against its spend this period and its forecast to the period's end.
 
     The ledger is read once per namespace, from the earliest day any of its budgets needs
     (its period's start, or :data:`HISTORY_DAYS` back for the forecast) through today.
@@ -142,19 +149,25 @@ def _report(budget: Budget, source: Source, rows: Sequence[SpendRow], today: dat
     forecast = None
     if budget.period.kind == "monthly":
         forecast = forecast_month_end(_daily(mine, today), budget=budget.amount)
+    elif start <= today < end:  # a custom period under way: forecast to its end
+        in_period = _daily(mine, today, first=start)
+        forecast = forecast_period(_daily(mine, today), in_period, end, budget=budget.amount)
     status = evaluate_budget(budget, spent, None if forecast is None else forecast.month_end)
     return BudgetReport(status, source, start, end, forecast, today)
 
 
-def _daily(rows: Sequence[SpendRow], today: date) -> list[tuple[date, Decimal]]:
-    """Spend per day through today (today's spend so far), from the first day with spend.
+def _daily(
+    rows: Sequence[SpendRow], today: date, *, first: date | None = None
+) -> list[tuple[date, Decimal]]:
+    """Spend per day through today (today's spend so far), from ``first`` or the first spend.
 
-    The history starts at the scope's first spend (at most :data:`HISTORY_DAYS` back): the
-    days before a service existed are not days it spent nothing, and zeros there would fit a
-    rising trend that is not there.
+    For the fit, the history starts at the scope's first spend (at most :data:`HISTORY_DAYS`
+    back): the days before a service existed are not days it spent nothing, and zeros there
+    would fit a rising trend that is not there. A period's actual starts at its ``first`` day.
     """
-    earliest = today - timedelta(days=HISTORY_DAYS - 1)
-    first = max(min((r.day for r in rows if r.day <= today), default=today), earliest)
+    if first is None:
+        earliest = today - timedelta(days=HISTORY_DAYS - 1)
+        first = max(min((r.day for r in rows if r.day <= today), default=today), earliest)
     days = (today - first).days + 1
     totals = [ZERO] * days
     for r in rows:
@@ -211,17 +224,20 @@ def _annotations(report: BudgetReport, basis: Basis, threshold: Decimal) -> dict
         f"{money_text(_cents(status.spent))} of {money_text(budget.amount)} {cur} spent "
         f"({status.used:.1%}) from {report.start} to {report.end - timedelta(days=1)}"
     )
+    monthly = budget.period.kind == "monthly"
+    until = "month end" if monthly else str(report.end - timedelta(days=1))
+    span = "month" if monthly else "period"
     if basis == "actual":
         summary = f"{what} is past {float(threshold):.0%}: {spent}."
     else:
         month_end = money_text(_cents(status.forecast or ZERO))
         summary = (
-            f"{what} is forecast to pass {float(threshold):.0%}: {month_end} {cur} by month end."
+            f"{what} is forecast to pass {float(threshold):.0%}: {month_end} {cur} by {until}."
         )
     lines = [] if basis == "actual" else [spent[:1].upper() + spent[1:] + "."]
     if report.forecast is not None:
         lines.append(
-            f"Forecast for the month: {money_text(_cents(report.forecast.month_end))} {cur} "
+            f"Forecast for the {span}: {money_text(_cents(report.forecast.month_end))} {cur} "
             f"({report.forecast.method})."
         )
     if report.crossing is not None:

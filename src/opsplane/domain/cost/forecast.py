@@ -12,7 +12,7 @@ below zero are taken as zero: spend never flows back.
 
 The month-end figure is the month's actual spend so far plus the predictions for its remaining
 days, and the crossing date is the first day on which the cumulative spend (actual, then
-forecast) reaches the budget.
+forecast) reaches the budget. :func:`forecast_period` does the same for a custom period.
 """
 
 from __future__ import annotations
@@ -41,15 +41,16 @@ _MICRO: Final = Decimal("0.000001")
 
 @dataclass(frozen=True, slots=True)
 class Forecast:
-    """Spend expected by the end of the month of ``through``.
+    """Spend expected by the end of a period: the month of ``through``, or a custom one.
 
     Attributes:
         through: The last day with actual spend.
-        actual: Spend in that month up to and including ``through``.
-        month_end: ``actual`` plus the predicted spend of the month's remaining days.
+        actual: Spend in the period up to and including ``through``.
+        month_end: ``actual`` plus the predicted spend of the period's remaining days (the
+            name says month, the usual period; for a custom period it is that period's end).
         daily: The predicted spend of each remaining day.
         method: Which model fitted (see the module docs).
-        crossing: The first day the cumulative month spend reaches the budget, if it does.
+        crossing: The first day the cumulative period spend reaches the budget, if it does.
     """
 
     through: date
@@ -73,6 +74,51 @@ def forecast_month_end(
     Raises:
         ValueError: ``daily_spend`` is empty or its days are not consecutive.
     """
+    _check(daily_spend)
+    month_start = daily_spend[-1][0].replace(day=1)
+    next_month = (month_start + timedelta(days=32)).replace(day=1)
+    in_month = [(d, v) for d, v in daily_spend if d >= month_start]
+    return forecast_period(daily_spend, in_month, next_month, budget=budget)
+
+
+def forecast_period(
+    history: Sequence[tuple[date, Decimal]],
+    in_period: Sequence[tuple[date, Decimal]],
+    end: date,
+    *,
+    budget: Decimal | None = None,
+) -> Forecast:
+    """Forecast the spend of a period that ends before ``end`` (a custom budget period).
+
+    Args:
+        history: Spend per consecutive day to fit on (the last :data:`HISTORY_DAYS` are used),
+            ending on the last day with actual spend.
+        in_period: Every day of the period so far with its spend (the actual), ending on the
+            same day as ``history``; the period's days before the history starts count too.
+        end: The first day after the period.
+        budget: When given, the crossing date is computed against it.
+
+    Raises:
+        ValueError: ``history`` is empty or its days are not consecutive.
+    """
+    _check(history)
+    through = history[-1][0]
+    future = [through + timedelta(days=i) for i in range(1, (end - through).days)]
+    predicted, method = _predict(history[-HISTORY_DAYS:], future)
+    daily = tuple(
+        (d, Decimal(f"{v:.6f}").quantize(_MICRO)) for d, v in zip(future, predicted, strict=True)
+    )
+    actual = ZERO
+    for _, v in in_period:
+        actual = EXACT.add(actual, v)
+    period_end = actual
+    for _, v in daily:
+        period_end = EXACT.add(period_end, v)
+    crossing = None if budget is None else _crossing([*in_period, *daily], budget)
+    return Forecast(through, actual, period_end, daily, method, crossing)
+
+
+def _check(daily_spend: Sequence[tuple[date, Decimal]]) -> None:
     if not daily_spend:
         msg = "no daily spend to forecast from"
         raise ValueError(msg)
@@ -80,27 +126,6 @@ def forecast_month_end(
     if any((b - a).days != 1 for a, b in itertools.pairwise(days)):
         msg = "daily spend must have one entry per consecutive day"
         raise ValueError(msg)
-    through = days[-1]
-    month_start = through.replace(day=1)
-    next_month = (month_start + timedelta(days=32)).replace(day=1)
-    future = [through + timedelta(days=i) for i in range(1, (next_month - through).days)]
-    history = daily_spend[-HISTORY_DAYS:]
-    predicted, method = _predict(history, future)
-    daily = tuple(
-        (d, Decimal(f"{v:.6f}").quantize(_MICRO)) for d, v in zip(future, predicted, strict=True)
-    )
-    actual = ZERO
-    for d, v in daily_spend:
-        if d >= month_start:
-            actual = EXACT.add(actual, v)
-    month_end = actual
-    for _, v in daily:
-        month_end = EXACT.add(month_end, v)
-    crossing = None
-    if budget is not None:
-        month_actual = [(d, v) for d, v in daily_spend if d >= month_start]
-        crossing = _crossing([*month_actual, *daily], budget)
-    return Forecast(through, actual, month_end, daily, method, crossing)
 
 
 def _predict(
