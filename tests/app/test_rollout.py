@@ -209,6 +209,33 @@ def test_manual_promote_and_abort() -> None:
         coordinator.abort("nope", "why")
 
 
+class RacedRollouts(InMemoryRollouts):
+    """A store where another coordinator takes the step just after a promote reads it back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.other: RolloutCoordinator | None = None
+
+    def rollout(self, rollout_id: str) -> Rollout | None:
+        found = super().rollout(rollout_id)
+        if self.other is not None and found is not None and found.phase == "Progressing":
+            other, self.other = self.other, None
+            other.reconcile(rollout_id)  # it saves first; the reader holds a stale copy
+        return found
+
+
+def test_a_promote_another_coordinator_advances_at_once_still_succeeds() -> None:
+    world = World(store=RacedRollouts())
+    coordinator = world.coordinator()
+    paused = CanaryStrategy(canary_steps([], weights=(10, 50, 100), pause=None).steps)
+    coordinator.start(replace(REQUEST, strategy=paused), "r1")
+    assert isinstance(world.store, RacedRollouts)
+    world.store.other = world.coordinator()  # e.g. the serve loop's thread, or a replica
+    promoted = coordinator.promote("r1")  # its own step after the promote meets a conflict
+    assert (promoted.phase, promoted.weight) == ("Paused", 50)
+    assert world.router.weights("checkout") == {"stable": 50, "canary": 50}
+
+
 def test_one_rollout_per_service_at_a_time_and_stale_writes_are_refused() -> None:
     world = World()
     coordinator = world.coordinator()

@@ -121,7 +121,7 @@ class RolloutCoordinator:
             UsageError: the strategy is invalid.
         """
         rollout = insert_rollout(self.store, request, self.clock.now_ms(), rollout_id)
-        return self.reconcile(rollout.id)
+        return self._advance_started(rollout.id)
 
     def reconcile(self, rollout_id: str) -> Rollout:
         """Advance one rollout as far as it can go now; returns its new state.
@@ -145,7 +145,18 @@ class RolloutCoordinator:
         if rollout.pending:
             rollout = self._carry_out(rollout)
         promoted = self._commit(rollout, machine.promote(rollout, self.clock.now_ms(), full=full))
-        return self.reconcile(promoted.id)
+        return self._advance_started(promoted.id)
+
+    def _advance_started(self, rollout_id: str) -> Rollout:
+        """Take the steps a start or promote allows now, unless another coordinator does.
+
+        The start or promote is saved already; if another coordinator (the loop's thread, or
+        another replica) moves the rollout first, that is not a failure of this request.
+        """
+        try:
+            return self.reconcile(rollout_id)
+        except ConflictError:
+            return self._get(rollout_id)
 
     def abort(self, rollout_id: str, reason: str) -> Rollout:
         """Roll back: all traffic to the stable version, the rollout Aborted.
