@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import random
 import resource
 import sys
@@ -56,6 +57,7 @@ from opsplane.domain.cost.model import ApiFee, ComputeUsage, LlmUsage, Run
 from opsplane.domain.cost.prices import PriceTable
 from opsplane.domain.cost.pricing import price_run
 from opsplane.server.app import create_app
+from opsplane.server.observability import configure_logging
 from opsplane.server.runtime import Runtime, ServerSettings
 from opsplane.spec.cost_prices import load_price_table
 from opsplane.spec.cost_run import parse_runs
@@ -186,6 +188,7 @@ def run_json(run: Run) -> dict[str, Any]:
 
 def api_section(runs: list[Run], singles: int) -> None:
     """``POST .../runs`` with one batch, beside pricing alone, bulk, and single posts."""
+    configure_logging(json_logs=False, level=logging.WARNING)  # no access log per request
     with tempfile.TemporaryDirectory() as tmp:
         runtime = Runtime(ServerSettings(f"sqlite:///{tmp}/state.db", Path(tmp) / "metrics"))
         runtime.open()
