@@ -63,12 +63,26 @@ def _services(rt: Runtime, namespace: str) -> set[str]:
     return {s.name for s in rt.services(namespace)}
 
 
-def _own(rt: Runtime, namespace: str, rollout_id: str) -> Rollout:
-    """The rollout, if its service is the namespace's (else 404, as for a missing one)."""
+def own_rollout(rt: Runtime, namespace: str, rollout_id: str) -> Rollout:
+    """The rollout, if its service is the namespace's (else 404, as for a missing one).
+
+    The API and the console's rollout page both scope a rollout to a namespace this way.
+    """
     found = rt.rollouts.coordinator.store.rollout(rollout_id)
     if found is None or found.service not in _services(rt, namespace):
         raise NotFoundError(f"no rollout {rollout_id!r} in namespace {namespace!r}")
     return found
+
+
+def namespace_rollouts(
+    rt: Runtime, namespace: str, *, active_only: bool = False, service: str | None = None
+) -> list[Rollout]:
+    """The rollouts of the namespace's services (of one service), newest first."""
+    names = _services(rt, namespace)
+    if service is not None and service not in names:
+        return []
+    found = rt.rollouts.coordinator.store.rollouts(active_only=active_only, service=service)
+    return [r for r in found if r.service in names]
 
 
 @router.post("", status_code=201, summary="Start a rollout")
@@ -94,17 +108,14 @@ def list_rollouts(
     active: bool = False,
 ) -> list[dict[str, Any]]:
     """The namespace's rollouts (of one service; in progress only), newest first."""
-    names = _services(rt, namespace)
-    if service is not None and service not in names:
-        return []
-    found = rt.rollouts.coordinator.store.rollouts(active_only=active, service=service)
-    return [_view(r) for r in found if r.service in names]
+    found = namespace_rollouts(rt, namespace, active_only=active, service=service)
+    return [_view(r) for r in found]
 
 
 @router.get("/{rollout_id}", summary="Get a rollout")
 def get_rollout(namespace: str, rollout_id: str, who: Reader, rt: RuntimeDep) -> dict[str, Any]:
     """Phase, step, weights, analysis and what waits for the coordinator."""
-    return _view(_own(rt, namespace, rollout_id))
+    return _view(own_rollout(rt, namespace, rollout_id))
 
 
 @router.post("/{rollout_id}/promote", summary="Promote a rollout")
@@ -112,7 +123,7 @@ def promote_rollout(
     namespace: str, rollout_id: str, who: Writer, rt: RuntimeDep, body: PromoteIn | None = None
 ) -> dict[str, Any]:
     """Skip the current step, or every remaining one with ``full`` (409 once it has ended)."""
-    _own(rt, namespace, rollout_id)
+    own_rollout(rt, namespace, rollout_id)
     rollout = rt.rollouts.control.promote(rollout_id, full=(body or PromoteIn()).full)
     rt.rollouts.wake.set()
     return _view(rollout)
@@ -123,7 +134,7 @@ def abort_rollout(
     namespace: str, rollout_id: str, who: Writer, rt: RuntimeDep, body: AbortIn | None = None
 ) -> dict[str, Any]:
     """All traffic back to the stable version (409 once it has ended)."""
-    _own(rt, namespace, rollout_id)
+    own_rollout(rt, namespace, rollout_id)
     rollout = rt.rollouts.control.abort(rollout_id, (body or AbortIn()).reason)
     rt.rollouts.wake.set()
     return _view(rollout)
