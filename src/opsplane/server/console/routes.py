@@ -1,4 +1,4 @@
-"""The console's pages under ``/ui``: services, one SLO, incidents, deployments and costs.
+"""The console's pages under ``/ui``: services, one SLO, incidents, deployments, rollouts, costs.
 
 Handlers only gather what the runtime holds for the signed-in namespace; :mod:`.views` turns
 it into what the templates show. Every page but sign-in needs a session (:mod:`.session`);
@@ -17,9 +17,10 @@ from opsplane.app.auth import Principal
 from opsplane.app.burndown import burn_down
 from opsplane.domain.duration import DAY
 from opsplane.errors import NotFoundError
-from opsplane.server.console import cost_views, session, views
+from opsplane.server.console import cost_views, rollout_views, session, views
 from opsplane.server.console.rendering import page, static_response
 from opsplane.server.routes.costs import month_of
+from opsplane.server.routes.rollouts import namespace_rollouts, own_rollout
 from opsplane.server.runtime import Runtime
 from opsplane.server.security import RuntimeDep
 
@@ -31,6 +32,8 @@ HISTORY = 50
 INCIDENTS = 100
 REFRESH_S = 5
 RECENT_RUNS = 50
+RECENT_ROLLOUTS = 30
+"""Rollouts that have ended, under those in progress: a month of daily releases."""
 
 
 def _context(who: Principal, rt: Runtime, nav: str, **extra: Any) -> dict[str, Any]:
@@ -162,6 +165,59 @@ def deployments_page(
     )
     context = _context(who, rt, "deployments", deployments=found, days=days)
     return page(request, "deployments.html", context)
+
+
+def _rollouts(rt: Runtime, namespace: str) -> rollout_views.RolloutsPage:
+    active = namespace_rollouts(rt, namespace, active_only=True)
+    return rollout_views.rollouts_page(
+        active, namespace_rollouts(rt, namespace), recent=RECENT_ROLLOUTS
+    )
+
+
+@router.get("/rollouts")
+def rollouts_page(request: Request, rt: RuntimeDep) -> Response:
+    """The namespace's rollouts: those in progress (refreshed by htmx), then recent ones."""
+    who = session.principal(request)
+    if who is None:
+        return session.to_login(request)
+    context = _context(who, rt, "rollouts", view=_rollouts(rt, who.namespace))
+    return page(request, "rollouts.html", {**context, "refresh_s": REFRESH_S})
+
+
+@router.get("/active-rollouts")
+def rollouts_active(request: Request, rt: RuntimeDep) -> Response:
+    """The rollouts in progress alone: the page's htmx refresh swaps them in.
+
+    Not under ``/rollouts/``, where any name is a rollout id (``opsplane rollout start --id``).
+    """
+    who = session.principal(request)
+    if who is None:
+        return session.to_login(request)
+    active = namespace_rollouts(rt, who.namespace, active_only=True)
+    view = rollout_views.rollouts_page(active, active, recent=0)
+    context = _context(who, rt, "rollouts", view=view, refresh_s=REFRESH_S)
+    return page(request, "_rollouts_active.html", context)
+
+
+@router.get("/rollouts/{rollout_id}")
+def rollout_page(request: Request, rollout_id: str, rt: RuntimeDep) -> Response:
+    """One rollout: every step (done, current, next), its split and its analysis."""
+    who = session.principal(request)
+    if who is None:
+        return session.to_login(request)
+    try:
+        rollout = own_rollout(rt, who.namespace, rollout_id)
+    except NotFoundError:
+        return not_found(request, who, rt)
+    context = _context(
+        who,
+        rt,
+        "rollouts",
+        r=rollout_views.row(rollout),
+        steps=rollout_views.steps(rollout),
+        measurements=rollout_views.measurements(rollout),
+    )
+    return page(request, "rollout.html", context)
 
 
 @router.get("/costs")
