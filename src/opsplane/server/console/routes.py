@@ -15,9 +15,11 @@ from starlette.concurrency import run_in_threadpool
 
 from opsplane.app.auth import Principal
 from opsplane.app.burndown import burn_down
+from opsplane.app.cost_insights import recommendations
 from opsplane.domain.duration import DAY
 from opsplane.errors import NotFoundError
-from opsplane.server.console import cost_views, rollout_views, session, views
+from opsplane.render.status import rfc3339
+from opsplane.server.console import budget_views, cost_views, rollout_views, session, views
 from opsplane.server.console.rendering import page, static_response
 from opsplane.server.routes.costs import month_of
 from opsplane.server.routes.rollouts import namespace_rollouts, own_rollout
@@ -34,6 +36,8 @@ REFRESH_S = 5
 RECENT_RUNS = 50
 RECENT_ROLLOUTS = 30
 """Rollouts that have ended, under those in progress: a month of daily releases."""
+RECOMMENDATION_DAYS = 30
+"""The runs recommendations look at: the API's default (``GET .../cost/recommendations``)."""
 
 
 def _context(who: Principal, rt: Runtime, nav: str, **extra: Any) -> dict[str, Any]:
@@ -230,7 +234,24 @@ def costs_page(request: Request, rt: RuntimeDep) -> Response:
     summary = rt.costs.summary(who.namespace, start, end)
     recent = rt.costs.runs(who.namespace, limit=RECENT_RUNS)
     view = cost_views.costs_page(summary, recent)
-    context = _context(who, rt, "costs", view=view, month_start=start)
+    now = rt.clock.now_ms()
+    budgets = budget_views.budget_rows(rt.budget_monitor.reports(who.namespace, now))
+    table = rt.costs.table
+    found = recommendations(
+        rt.costs.ledger, rt.deployments, table, who.namespace, now, days=RECOMMENDATION_DAYS
+    )
+    advice = budget_views.recommendation_rows(found, who.namespace, table.currency, rfc3339(now))
+    context = _context(
+        who,
+        rt,
+        "costs",
+        view=view,
+        month_start=start,
+        budgets=budgets,
+        recommendations=advice,
+        currency=table.currency,
+        recommendation_days=RECOMMENDATION_DAYS,
+    )
     return page(request, "costs.html", context)
 
 
