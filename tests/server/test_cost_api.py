@@ -283,6 +283,30 @@ def test_a_server_prices_with_the_map_it_was_given(tmp_path: Path) -> None:
         Runtime(missing).open()
 
 
+def test_a_server_prices_with_the_rate_table_it_was_given(tmp_path: Path) -> None:
+    rates = tmp_path / "rates.yaml"
+    rates.write_text("action_price: 0.00002\ncompute: {gpu: 0.0005}\n", encoding="utf-8")
+    settings = ServerSettings(
+        db_url=f"sqlite:///{tmp_path / 'state.db'}", metrics_dir=tmp_path / "metrics", rates=rates
+    )
+    runtime = Runtime(settings)
+    runtime.open()
+    try:
+        runtime.specs.put_spec(StoredSpec("payments", "checkout", spec("checkout", "payments"), 0))
+        runtime.catalog_changed()
+        run = {"run_id": "r", "service": "checkout", "actions": 100,
+               "compute": [{"capability": "gpu", "seconds": 10}]}  # fmt: skip
+        (recorded,) = runtime.costs.record("payments", json.dumps(run), 0).runs
+        assert recorded.priced.breakdown.actions == Decimal("0.002")
+        assert recorded.priced.breakdown.compute == Decimal("0.005")
+    finally:
+        runtime.stop()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("compute: {gpu: -1}\n", encoding="utf-8")
+    with pytest.raises(SpecError, match=r"compute\.gpu: must not be negative"):
+        Runtime(ServerSettings(settings.db_url, settings.metrics_dir, rates=bad)).open()
+
+
 def test_a_recorded_run_counts_in_the_pre_call_check_before_the_next_tick(
     tmp_path: Path,
 ) -> None:

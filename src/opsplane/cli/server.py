@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from opsplane.cli.cost import RatesOpt
 from opsplane.cli.generate import parse_period
 from opsplane.cli.slo import DEFAULT_DB, DbOption, MetricsOption
 
@@ -72,6 +73,7 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    rates: RatesOpt = None,
 ) -> None:
     """Run the API, the console, the evaluator and the rollout coordinator until SIGTERM."""
     _server().serve(
@@ -85,6 +87,7 @@ def serve(
         metrics_dir=metrics_dir,
         otlp_endpoint=otlp_endpoint,
         prices=prices,
+        rates=rates,
         delivery={
             "router": router,
             "router_token_env": router_token_env,

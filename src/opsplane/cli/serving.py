@@ -32,6 +32,7 @@ def serve(
     metrics_dir: Path | None,
     otlp_endpoint: str = "",
     prices: str | None = None,
+    rates: Path | None = None,
     delivery: Mapping[str, Any] | None = None,
 ) -> None:
     """Open the runtime (migrations apply here), then serve until a signal.
@@ -46,6 +47,7 @@ def serve(
         interval_ms=interval_ms,
         external_url=external_url,
         prices=prices,
+        rates=rates,
         delivery=DeliverySettings(**(delivery or {})),
     )
     configure_logging()

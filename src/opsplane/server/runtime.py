@@ -91,6 +91,8 @@ class ServerSettings:
         delivery: The rollout coordinator's traffic router and analysis providers.
         prices: The LLM price map runs are priced with: ``None`` for the packaged copy,
             ``litellm`` for the installed package's, or a file (as ``cost run --prices``).
+        rates: A rate table (action price, compute rates per capability), as ``cost run
+            --rates``; ``None`` keeps the defaults.
     """
 
     db_url: str
@@ -103,6 +105,7 @@ class ServerSettings:
     lease_ttl_ms: Millis | None = None
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     prices: str | None = None
+    rates: Path | None = None
 
     @property
     def lease_ms(self) -> Millis:
@@ -140,8 +143,9 @@ class Runtime:
 
     def open(self) -> None:
         """Open the database (migrating it) and the metric store; load ``config_dir``."""
-        prices = load_price_table(self.settings.prices)  # first: a bad file leaves nothing open
-        router = build_router(self.settings.delivery)  # likewise for a bad --router
+        # First the files: a bad price map, rate table or --router leaves nothing open.
+        prices = load_price_table(self.settings.prices, self.settings.rates)
+        router = build_router(self.settings.delivery)
         self.state = SqlStateStore.open(self.settings.db_url)
         engine = self.state.engine
         self.outbox = SqlOutbox(engine)
