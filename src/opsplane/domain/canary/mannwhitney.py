@@ -22,7 +22,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import ndtri
 
 from opsplane.domain.canary.model import ShiftTest
 from opsplane.domain.canary.types import Samples
@@ -180,8 +179,12 @@ def z_quantile(p: float) -> float:
 
     commons-math ``NormalDistribution.inverseCumulativeProbability`` upstream; here
     ``scipy.special.ndtri``, which is what ``scipy.stats.norm.ppf`` computes (without importing
-    all of ``scipy.stats``, ~1.5 s).
+    all of ``scipy.stats``, ~1.5 s). Imported here, on first use: ``scipy.special`` alone takes
+    ~150 ms, which every CLI command would pay (specs import the delivery policy, which names
+    the judge's config), though only a judgement needs it.
     """
+    from scipy.special import ndtri  # noqa: PLC0415  # deferred: see above
+
     return float(ndtri(p))
 
 
