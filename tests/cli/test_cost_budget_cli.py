@@ -1,7 +1,8 @@
 """``opsplane cost budget set|list|delete|status``, ``cost forecast`` and ``cost recommend``.
 
-Each command runs as a user runs it (a subprocess) on a SQLite state database whose ledger the
-test fills directly; ``--at 2026-03-20T12:00:00Z`` fixes the time.
+Each command runs through the console script's ``main()`` (in-process, see
+``tests/cli/inprocess.py``) on a SQLite state database whose ledger the test fills directly;
+``--at 2026-03-20T12:00:00Z`` fixes the time.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import pytest
 from opsplane.adapters.sql.costs import SqlCostLedger
 from opsplane.domain.cost.ledger import CostRecord
 from opsplane.domain.cost.model import Breakdown
-from tests.cli.test_cli import assert_no_traceback, opsplane
+from tests.cli.inprocess import opsplane
+from tests.cli.test_cli import assert_no_traceback
 
 AT = "2026-03-20T12:00:00Z"
 

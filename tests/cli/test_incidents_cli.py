@@ -1,4 +1,4 @@
-"""``opsplane silence``, ``incident`` and ``deployment`` as a user runs them, on a real DB."""
+"""``opsplane silence``, ``incident`` and ``deployment`` through ``main()``, on a real DB."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 from opsplane.adapters.sql.incidents import SqlIncidents
 from opsplane.domain import incidents as inc
-from tests.cli.test_cli import assert_no_traceback, opsplane
+from tests.cli.inprocess import opsplane
+from tests.cli.test_cli import assert_no_traceback
 
 T0 = 1_767_225_600_000
 

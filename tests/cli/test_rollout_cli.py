@@ -1,4 +1,7 @@
-"""``opsplane rollout`` as a user runs it, on a real SQLite DB, with a coordinator in-process.
+"""``opsplane rollout`` through the console script's ``main()``, on a real SQLite DB.
+
+Commands run in-process (``tests/cli/inprocess.py``: argv, exit code and output as a user
+gets them, without a new interpreter per command), with a coordinator in-process too.
 
 The commands only record intent; the coordinator (what ``opsplane serve`` runs) is driven here
 tick by tick on the same database, with an in-memory router and a fake clock, so every step
@@ -25,7 +28,8 @@ from opsplane.domain.analysis import AnalysisMetric
 from opsplane.ports import StoredSpec
 from opsplane.testing import FakeClock, FunctionMetricProvider, InMemoryTrafficRouter
 from opsplane.types import Millis
-from tests.cli.test_cli import assert_no_traceback, opsplane
+from tests.cli.inprocess import opsplane
+from tests.cli.test_cli import assert_no_traceback
 
 SPEC = """\
 apiVersion: opsplane/v1
