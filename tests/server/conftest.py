@@ -18,6 +18,7 @@ from opsplane.app.auth import create_token
 from opsplane.app.events import events_sli
 from opsplane.server.app import create_app
 from opsplane.server.runtime import Runtime, ServerSettings
+from tests.server.serve_process import ServeProcess
 
 SPEC = """
 apiVersion: opsplane/v1
@@ -92,3 +93,19 @@ def server(tmp_path: Path) -> Iterator[Server]:
             )
             assert response.status_code == 201, response.text
         yield found
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[ServeProcess]:
+    """A real ``opsplane serve`` process on a fresh DB, with ``checkout`` of ``payments``.
+
+    Not started: the test starts it (and may kill it and start it again); killed at the end.
+    """
+    config = tmp_path / "specs"
+    config.mkdir()
+    (config / "checkout.yaml").write_text(spec("checkout", "payments"), encoding="utf-8")
+    server = ServeProcess(tmp_path / "s.db", config, tmp_path / "serve.log")
+    try:
+        yield server
+    finally:
+        server.kill()

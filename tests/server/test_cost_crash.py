@@ -17,16 +17,13 @@ import itertools
 import random
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from opsplane.adapters.sql.costs import SqlCostLedger
-from tests.server.conftest import spec
 from tests.server.serve_process import ServeProcess, opsplane
 
 ROUNDS = 2
@@ -90,18 +87,6 @@ def stored_batches(db: Path) -> dict[str, int]:
         prefix = record.run_id.rsplit("-", 1)[0]
         counts[prefix] = counts.get(prefix, 0) + 1
     return counts
-
-
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[ServeProcess]:
-    config = tmp_path / "specs"
-    config.mkdir()
-    (config / "checkout.yaml").write_text(spec("checkout", "payments"), encoding="utf-8")
-    server = ServeProcess(tmp_path / "s.db", config, tmp_path / "serve.log")
-    try:
-        yield server
-    finally:
-        server.kill()
 
 
 def load_and_kill(server: ServeProcess, token: str, round_: int, delay_s: float) -> Sent:

@@ -20,17 +20,14 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import numpy as np
-import pytest
 
 from opsplane.adapters.metricstore import MetricStore
 from opsplane.app.events import _labels
-from tests.server.conftest import spec
 from tests.server.serve_process import ServeProcess, opsplane
 
 ROUNDS = 3
@@ -96,18 +93,6 @@ def counters(metrics_dir: Path) -> dict[str, list[float]]:
 
 def last(values: list[float]) -> float:
     return values[-1] if values else 0.0
-
-
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[ServeProcess]:
-    config = tmp_path / "specs"
-    config.mkdir()
-    (config / "checkout.yaml").write_text(spec("checkout", "payments"), encoding="utf-8")
-    server = ServeProcess(tmp_path / "s.db", config, tmp_path / "serve.log")
-    try:
-        yield server
-    finally:
-        server.kill()
 
 
 def load_and_kill(server: ServeProcess, token: str, delay_s: float) -> Ledger:
